@@ -1,0 +1,2 @@
+//! What the siembridge daemons share: config, checkpoints, the at-least-once delivery loop, sinks and metrics.
+#![deny(missing_docs)]
