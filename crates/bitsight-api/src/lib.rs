@@ -1,2 +1,66 @@
-//! A streaming, polite client for the Bitsight Security Performance Management API, with a synthetic portfolio.
+//! A streaming, polite client for the Bitsight Security Performance Management API.
+//!
+//! - [`Client`] reads companies ([`Client::companies`], with `my_company`), company
+//!   details, the portfolio, findings with every filter ([`FindingsQuery`]), findings
+//!   summary and statistics, and alerts ([`AlertsQuery`]).
+//! - Listings are [`Stream`](futures::Stream)s, fetched a page at a time (memory stays
+//!   bounded), following `links.next` only to the configured scheme, host and port.
+//!   Findings always carry a `sort` (Bitsight's default order is unstable, and offset
+//!   paging over it skips findings).
+//! - Politeness: at most [`ClientConfig::max_in_flight`] requests at once (3 by default,
+//!   shared by clones); a 429 waits `Retry-After` (or a minute), then backs off
+//!   exponentially with jitter; 5xx, timeouts and resets are retried up to a maximum,
+//!   after which [`ApiError::RetriesExhausted`] names the endpoint, company and offset.
+//! - [`Finding`] gives typed, lenient accessors and keeps the record whole:
+//!   serialising it reproduces the JSON as received. [`Finding::identity`] is the
+//!   stable key for deduplication.
+//! - The token is a [`Secret`]: never in Debug, Display, errors or logs.
+//! - With the `synthetic` feature, `synthetic` serves a deterministic, seeded
+//!   portfolio over loopback HTTP (demo, end-to-end tests, benchmarks).
+//!
+//! ```
+//! use bitsight_api::{Client, ClientConfig, FindingsQuery, RiskVector, Secret, SeverityCategory};
+//!
+//! let config = ClientConfig::new(Secret::new("my-api-token"));
+//! let client = Client::new(config)?;
+//! let query = FindingsQuery {
+//!     risk_vectors: vec![RiskVector::Spf, RiskVector::OpenPorts],
+//!     ..FindingsQuery::default()
+//! }
+//! .min_severity(&SeverityCategory::Material);
+//! let pairs = query.query_pairs();
+//! assert!(pairs.contains(&("risk_vector", "SPF,open_ports".to_owned())));
+//! assert!(pairs.contains(&("severity_gte", "7".to_owned())));
+//! assert!(pairs.contains(&("sort", "first_seen".to_owned())));
+//! // `client.findings("company-guid", &query)` streams the findings.
+//! assert_eq!(format!("{:?}", client.config().token), "***");
+//! # Ok::<(), bitsight_api::ConfigError>(())
+//! ```
 #![deny(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+mod finding;
+mod lenient;
+mod models;
+mod paging;
+mod query;
+mod secret;
+mod vocab;
+
+pub use client::Client;
+pub use config::{ClientConfig, DEFAULT_BASE_URL, USER_AGENT};
+pub use error::{ApiError, ConfigError, Endpoint};
+pub use finding::{Asset, Finding, FindingIdentity, TYPED_FINDING_FIELDS};
+pub use models::{
+    Alert, Companies, Company, CompanyDetails, FindingsStatistics, FindingsSummary,
+    PortfolioCompany,
+};
+pub use query::{
+    AlertsQuery, AlertsSort, FindingsExpand, FindingsQuery, FindingsSort, MAX_PAGE_SIZE,
+};
+pub use secret::Secret;
+pub use vocab::{
+    AffectsRatingReason, AssetCategory, Grade, RiskCategory, RiskVector, SeverityCategory,
+};

@@ -1,0 +1,383 @@
+//! The finding record: typed accessors over the raw JSON, which is kept whole.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use time::Date;
+
+use crate::lenient::{LenientBool, LenientF64, LenientObject, LenientStr, LenientVec, parse_date};
+use crate::vocab::{AssetCategory, Grade, RiskCategory, RiskVector, SeverityCategory};
+
+/// The top-level finding fields that have typed accessors; every other field is in
+/// [`Finding::extra`].
+pub const TYPED_FINDING_FIELDS: &[&str] = &[
+    "temporary_id",
+    "affects_rating",
+    "assets",
+    "details",
+    "evidence_key",
+    "first_seen",
+    "last_seen",
+    "risk_category",
+    "risk_vector",
+    "risk_vector_label",
+    "rolledup_observation_id",
+    "severity",
+    "severity_category",
+    "tags",
+];
+
+/// What identifies a finding across fetches, for deduplication and cursors: company,
+/// risk vector, evidence key, rolled-up observation id and first-seen date, each as
+/// the API sent it (absent or null read as `""`, so an empty `rolledup_observation_id`
+/// still leaves four distinguishing parts).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FindingIdentity {
+    /// The company the finding was fetched for.
+    pub company_guid: String,
+    /// The `risk_vector` slug.
+    pub risk_vector: String,
+    /// The `evidence_key` (a domain, `ip:port`, ...).
+    pub evidence_key: String,
+    /// The `rolledup_observation_id`, often but not always present.
+    pub rolledup_observation_id: String,
+    /// The `first_seen` date string (`YYYY-MM-DD`).
+    pub first_seen: String,
+}
+
+impl fmt::Display for FindingIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}/{}/{}",
+            self.company_guid,
+            self.risk_vector,
+            self.evidence_key,
+            self.rolledup_observation_id,
+            self.first_seen
+        )
+    }
+}
+
+/// One element of a finding's `assets`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Asset {
+    /// The asset (domain or IP).
+    pub asset: Option<String>,
+    /// Bitsight's identifier for it.
+    pub identifier: Option<String>,
+    /// Its importance bucket; `None` when absent or empty.
+    pub category: Option<AssetCategory>,
+    /// Its importance as a number.
+    pub importance: Option<f64>,
+    /// Whether the asset is an IP address.
+    pub is_ip: Option<bool>,
+}
+
+/// A Bitsight finding: typed, lenient accessors plus the record exactly as received.
+///
+/// Fields of an unexpected JSON type read as `None` instead of failing the record.
+/// Serialising a `Finding` (with serde_json) writes the received JSON byte for byte:
+/// field order, number formatting and unknown fields all survive.
+#[derive(Clone)]
+pub struct Finding {
+    raw: Box<RawValue>,
+    identity: FindingIdentity,
+    temporary_id: Option<String>,
+    affects_rating: Option<bool>,
+    first_seen: Option<Date>,
+    last_seen: Option<Date>,
+    risk_vector: Option<RiskVector>,
+    risk_vector_label: Option<String>,
+    risk_category: Option<RiskCategory>,
+    severity: Option<f64>,
+    severity_category: Option<SeverityCategory>,
+    grade: Option<Grade>,
+    assets: Vec<Asset>,
+    tags: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FindingFields<'a> {
+    #[serde(borrow)]
+    temporary_id: LenientStr<'a>,
+    affects_rating: LenientBool,
+    #[serde(borrow)]
+    assets: LenientVec<LenientObject<AssetFields<'a>>>,
+    #[serde(borrow)]
+    details: LenientObject<DetailsFields<'a>>,
+    #[serde(borrow)]
+    evidence_key: LenientStr<'a>,
+    #[serde(borrow)]
+    first_seen: LenientStr<'a>,
+    #[serde(borrow)]
+    last_seen: LenientStr<'a>,
+    #[serde(borrow)]
+    risk_category: LenientStr<'a>,
+    #[serde(borrow)]
+    risk_vector: LenientStr<'a>,
+    #[serde(borrow)]
+    risk_vector_label: LenientStr<'a>,
+    #[serde(borrow)]
+    rolledup_observation_id: LenientStr<'a>,
+    severity: LenientF64,
+    #[serde(borrow)]
+    severity_category: LenientStr<'a>,
+    #[serde(borrow)]
+    tags: LenientVec<LenientStr<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DetailsFields<'a> {
+    #[serde(borrow)]
+    grade: LenientStr<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AssetFields<'a> {
+    #[serde(borrow)]
+    asset: LenientStr<'a>,
+    #[serde(borrow)]
+    identifier: LenientStr<'a>,
+    #[serde(borrow)]
+    category: LenientStr<'a>,
+    importance: LenientF64,
+    is_ip: LenientBool,
+}
+
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.filter(|text| !text.is_empty())
+}
+
+impl Finding {
+    /// Reads one finding (a JSON object) fetched for `company_guid`.
+    ///
+    /// # Errors
+    /// When `json` is not a JSON object.
+    pub fn from_json(company_guid: &str, json: &str) -> Result<Self, serde_json::Error> {
+        let raw = RawValue::from_string(json.to_owned())?;
+        Self::from_raw(company_guid, raw)
+    }
+
+    pub(crate) fn from_raw(
+        company_guid: &str,
+        raw: Box<RawValue>,
+    ) -> Result<Self, serde_json::Error> {
+        let fields: FindingFields<'_> = serde_json::from_str(raw.get())?;
+        let text = |value: &LenientStr<'_>| value.0.as_deref().unwrap_or_default().to_owned();
+        let identity = FindingIdentity {
+            company_guid: company_guid.to_owned(),
+            risk_vector: text(&fields.risk_vector),
+            evidence_key: text(&fields.evidence_key),
+            rolledup_observation_id: text(&fields.rolledup_observation_id),
+            first_seen: text(&fields.first_seen),
+        };
+        let assets = fields
+            .assets
+            .0
+            .into_iter()
+            .filter_map(|asset| asset.0)
+            .map(|asset| Asset {
+                asset: asset.asset.owned(),
+                identifier: asset.identifier.owned(),
+                category: non_empty(asset.category.0.as_deref()).map(AssetCategory::parse),
+                importance: asset.importance.0,
+                is_ip: asset.is_ip.0,
+            })
+            .collect();
+        Ok(Self {
+            first_seen: fields.first_seen.0.as_deref().and_then(parse_date),
+            last_seen: fields.last_seen.0.as_deref().and_then(parse_date),
+            risk_vector: non_empty(fields.risk_vector.0.as_deref()).map(RiskVector::parse),
+            risk_category: non_empty(fields.risk_category.0.as_deref()).map(RiskCategory::parse),
+            severity_category: non_empty(fields.severity_category.0.as_deref())
+                .map(SeverityCategory::parse),
+            grade: fields
+                .details
+                .0
+                .and_then(|details| non_empty(details.grade.0.as_deref()).map(Grade::parse)),
+            temporary_id: fields.temporary_id.owned(),
+            affects_rating: fields.affects_rating.0,
+            risk_vector_label: fields.risk_vector_label.owned(),
+            severity: fields.severity.0,
+            tags: fields
+                .tags
+                .0
+                .into_iter()
+                .filter_map(LenientStr::owned)
+                .collect(),
+            assets,
+            identity,
+            raw,
+        })
+    }
+
+    /// The stable identity (company, risk vector, evidence key, rolled-up observation
+    /// id, first seen).
+    #[must_use]
+    pub fn identity(&self) -> &FindingIdentity {
+        &self.identity
+    }
+
+    /// The company GUID the finding was fetched for.
+    #[must_use]
+    pub fn company_guid(&self) -> &str {
+        &self.identity.company_guid
+    }
+
+    /// The record exactly as the API sent it.
+    #[must_use]
+    pub fn raw_json(&self) -> &str {
+        self.raw.get()
+    }
+
+    /// The record with `added` fields appended after the original ones, as one JSON
+    /// object. The names in `added` should be new (such as `_time`): a name the finding
+    /// already has would appear twice.
+    ///
+    /// # Errors
+    /// When a value of `added` cannot be serialised (a map with non-string keys).
+    pub fn to_json_with(&self, added: &Map<String, Value>) -> Result<String, serde_json::Error> {
+        let raw = self.raw.get().trim_end();
+        let body = raw.strip_suffix('}').unwrap_or(raw);
+        let mut out = String::with_capacity(raw.len() + 64 * added.len());
+        out.push_str(body);
+        let mut needs_comma = !body.trim_start().trim_start_matches('{').trim().is_empty();
+        for (name, value) in added {
+            if needs_comma {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(name)?);
+            out.push(':');
+            out.push_str(&serde_json::to_string(value)?);
+            needs_comma = true;
+        }
+        out.push('}');
+        Ok(out)
+    }
+
+    /// Every field whose name is not in [`TYPED_FINDING_FIELDS`], in received order.
+    ///
+    /// # Errors
+    /// Never for a finding this crate built (its JSON was checked on arrival); the
+    /// `Result` is the parser's.
+    pub fn extra(&self) -> Result<Map<String, Value>, serde_json::Error> {
+        let mut all: Map<String, Value> = serde_json::from_str(self.raw.get())?;
+        all.retain(|name, _| !TYPED_FINDING_FIELDS.contains(&name.as_str()));
+        Ok(all)
+    }
+
+    /// `temporary_id`: Bitsight's display id (not stable across time).
+    #[must_use]
+    pub fn temporary_id(&self) -> Option<&str> {
+        self.temporary_id.as_deref()
+    }
+
+    /// `affects_rating`.
+    #[must_use]
+    pub fn affects_rating(&self) -> Option<bool> {
+        self.affects_rating
+    }
+
+    /// `first_seen`, when present and a valid `YYYY-MM-DD` date.
+    #[must_use]
+    pub fn first_seen(&self) -> Option<Date> {
+        self.first_seen
+    }
+
+    /// `last_seen`, when present and a valid `YYYY-MM-DD` date.
+    #[must_use]
+    pub fn last_seen(&self) -> Option<Date> {
+        self.last_seen
+    }
+
+    /// `risk_vector`.
+    #[must_use]
+    pub fn risk_vector(&self) -> Option<&RiskVector> {
+        self.risk_vector.as_ref()
+    }
+
+    /// `risk_vector_label` (display name).
+    #[must_use]
+    pub fn risk_vector_label(&self) -> Option<&str> {
+        self.risk_vector_label.as_deref()
+    }
+
+    /// `risk_category`.
+    #[must_use]
+    pub fn risk_category(&self) -> Option<&RiskCategory> {
+        self.risk_category.as_ref()
+    }
+
+    /// `evidence_key` (`""` when absent).
+    #[must_use]
+    pub fn evidence_key(&self) -> &str {
+        &self.identity.evidence_key
+    }
+
+    /// `rolledup_observation_id` (`""` when absent or empty, as the API sometimes sends).
+    #[must_use]
+    pub fn rolledup_observation_id(&self) -> &str {
+        &self.identity.rolledup_observation_id
+    }
+
+    /// `severity` (0 to 10).
+    #[must_use]
+    pub fn severity(&self) -> Option<f64> {
+        self.severity
+    }
+
+    /// `severity_category`; when absent, derived from `severity`.
+    #[must_use]
+    pub fn severity_category(&self) -> Option<SeverityCategory> {
+        self.severity_category
+            .clone()
+            .or_else(|| self.severity.map(SeverityCategory::of_severity))
+    }
+
+    /// `details.grade`.
+    #[must_use]
+    pub fn grade(&self) -> Option<&Grade> {
+        self.grade.as_ref()
+    }
+
+    /// `assets`.
+    #[must_use]
+    pub fn assets(&self) -> &[Asset] {
+        &self.assets
+    }
+
+    /// `tags`.
+    #[must_use]
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+}
+
+impl fmt::Debug for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finding")
+            .field("identity", &self.identity)
+            .field("temporary_id", &self.temporary_id)
+            .field("severity", &self.severity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(serializer)
+    }
+}
+
+/// Equal when the company and the received JSON are.
+impl PartialEq for Finding {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw.get() == other.raw.get() && self.identity == other.identity
+    }
+}
