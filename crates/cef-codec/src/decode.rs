@@ -1,0 +1,460 @@
+//! The decoder: strict for round trips and conforming producers, lenient for real-world lines.
+
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::event::{CefVersion, Event, Pair, Text};
+use crate::keys::{self, KeyKind};
+use crate::mac::MacAddress;
+use crate::severity::Severity;
+use crate::timestamp::is_cef_timestamp;
+
+/// Reads CEF lines into [`Event`]s that borrow from the line where no unescaping was needed.
+///
+/// - [`Decoder::strict`] accepts what the spec allows and nothing else: exact escapes
+///   (`\\` `\|` in the header; `\\` `\=` `\n` `\r` in values), no raw `=` or line break in
+///   a value, keys of `[A-Za-z0-9_]+`, exact severities, and dictionary values of the
+///   right type (`src` an IPv4 address, `rt` a CEF timestamp...). It is what a round trip
+///   through [`Event::encode_into`] needs: `decode(encode(e)) == e`.
+/// - [`Decoder::lenient`] reads what producers really send: raw `=` inside values (a
+///   value runs to the space before the next `key=`), unknown escapes kept as written,
+///   `\|` in values read as `|`, keys with `.`, `-`, `[` and `]`, severities in any case,
+///   spaces before the first key, a missing `|` after the severity, and trailing spaces
+///   or line breaks at the end of the line (trimmed). Values are not type-checked.
+///
+/// Either mode optionally skips a leading syslog header ([`Decoder::syslog_header`]).
+///
+/// ```
+/// use cef_codec::Decoder;
+///
+/// let line = "<134>Sep 19 08:26:10 host CEF:0|security|threatmanager|1.0|100|worm stopped|10|src=10.0.0.1 msg=a=b";
+/// let event = Decoder::lenient().syslog_header(true).decode(line)?;
+/// assert_eq!(event.get("msg"), Some("a=b"));
+///
+/// let error = Decoder::strict().syslog_header(true).decode(line).unwrap_err();
+/// assert_eq!(error.offset(), 97); // the `=` after `msg=a`
+/// # Ok::<(), cef_codec::DecodeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Decoder {
+    lenient: bool,
+    syslog_header: bool,
+}
+
+/// Why a line could not be decoded, and the byte offset in the line where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("CEF decode error at byte {offset}: {kind}")]
+pub struct DecodeError {
+    offset: usize,
+    kind: DecodeErrorKind,
+}
+
+impl DecodeError {
+    /// The byte offset in the line given to the decoder, syslog header included.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &DecodeErrorKind {
+        &self.kind
+    }
+}
+
+/// What went wrong while decoding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The line is not UTF-8.
+    #[error("the line is not valid UTF-8")]
+    InvalidUtf8,
+    /// The line does not start with `CEF:` (or, with a syslog header allowed, holds no ` CEF:`).
+    #[error("expected `CEF:`")]
+    NotCef,
+    /// The version after `CEF:` is not `0` or `1`.
+    #[error("expected CEF version 0 or 1 followed by `|`")]
+    UnsupportedVersion,
+    /// The line ended before this header field's closing `|`.
+    #[error("the line ends inside the header, in field `{0}`")]
+    MissingHeaderField(&'static str),
+    /// A raw line break inside the event (strict).
+    #[error("raw line break inside the event")]
+    RawLineBreak,
+    /// A backslash followed by a character that cannot be escaped there (strict), or a
+    /// backslash at the very end.
+    #[error("invalid escape sequence")]
+    InvalidEscape,
+    /// The severity is not one CEF allows.
+    #[error("invalid severity `{0}`")]
+    InvalidSeverity(String),
+    /// No `key=` where a key should start.
+    #[error("expected a key followed by `=`")]
+    ExpectedKey,
+    /// An `=` inside a value that is not escaped as `\=` (strict).
+    #[error("unescaped `=` inside a value")]
+    UnescapedEquals,
+    /// A dictionary key's value is not of the key's type (strict).
+    #[error("value of `{key}` is not a valid {kind:?}")]
+    InvalidValue {
+        /// The dictionary key.
+        key: &'static str,
+        /// The kind of value it takes.
+        kind: KeyKind,
+    },
+}
+
+/// The names of the five text header fields, for errors.
+const HEADER_FIELDS: [&str; 5] = [
+    "vendor",
+    "product",
+    "device_version",
+    "signature_id",
+    "name",
+];
+
+/// Splits a leading syslog header from the CEF text: the header is everything before the
+/// first `CEF:` that starts the line or follows a space. Returns the header (without the
+/// separating space) when there is one, and the CEF text.
+///
+/// ```
+/// use cef_codec::split_syslog_header;
+///
+/// let line = "<14>1 2021-03-01T21:06:08.438Z host app - - - CEF:0|V|P|1|id|n|3|";
+/// assert_eq!(
+///     split_syslog_header(line),
+///     (Some("<14>1 2021-03-01T21:06:08.438Z host app - - -"), "CEF:0|V|P|1|id|n|3|")
+/// );
+/// assert_eq!(split_syslog_header("CEF:0|V|P|1|id|n|3|"), (None, "CEF:0|V|P|1|id|n|3|"));
+/// ```
+pub fn split_syslog_header(line: &str) -> (Option<&str>, &str) {
+    if line.starts_with("CEF:") {
+        return (None, line);
+    }
+    match memchr::memmem::find(line.as_bytes(), b" CEF:") {
+        Some(space) => (line.get(..space), line.get(space + 1..).unwrap_or(line)),
+        None => (None, line),
+    }
+}
+
+impl Decoder {
+    /// A strict decoder, without syslog header.
+    pub fn strict() -> Decoder {
+        Decoder {
+            lenient: false,
+            syslog_header: false,
+        }
+    }
+
+    /// A lenient decoder, without syslog header.
+    pub fn lenient() -> Decoder {
+        Decoder {
+            lenient: true,
+            syslog_header: false,
+        }
+    }
+
+    /// Whether a leading syslog header is allowed (and skipped), as
+    /// [`split_syslog_header`] finds it. Off by default.
+    pub fn syslog_header(mut self, allowed: bool) -> Decoder {
+        self.syslog_header = allowed;
+        self
+    }
+
+    /// Decodes one line given as bytes; it must be UTF-8.
+    pub fn decode_bytes<'a>(&self, line: &'a [u8]) -> Result<Event<'a>, DecodeError> {
+        let line = std::str::from_utf8(line).map_err(|error| DecodeError {
+            offset: error.valid_up_to(),
+            kind: DecodeErrorKind::InvalidUtf8,
+        })?;
+        self.decode(line)
+    }
+
+    /// Decodes one line. A final `\n` or `\r\n` is ignored (the lenient decoder also trims
+    /// trailing spaces).
+    pub fn decode<'a>(&self, line: &'a str) -> Result<Event<'a>, DecodeError> {
+        let mut end = line.len();
+        if self.lenient {
+            end = line.trim_end().len();
+        } else if let Some(rest) = line.strip_suffix('\n') {
+            end = rest.strip_suffix('\r').unwrap_or(rest).len();
+        }
+        let start = if self.syslog_header {
+            let (_, cef) = split_syslog_header(line);
+            line.len() - cef.len()
+        } else {
+            0
+        };
+        let mut parser = Parser {
+            line,
+            end,
+            pos: start,
+            lenient: self.lenient,
+        };
+        parser.event()
+    }
+}
+
+struct Parser<'a> {
+    line: &'a str,
+    /// Where the event ends: before the line terminator.
+    end: usize,
+    pos: usize,
+    lenient: bool,
+}
+
+impl<'a> Parser<'a> {
+    fn fail<T>(&self, offset: usize, kind: DecodeErrorKind) -> Result<T, DecodeError> {
+        Err(DecodeError { offset, kind })
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.line.as_bytes().get(..self.end).unwrap_or_default()
+    }
+
+    fn slice(&self, from: usize, to: usize) -> &'a str {
+        self.line.get(from..to).unwrap_or_default()
+    }
+
+    fn event(&mut self) -> Result<Event<'a>, DecodeError> {
+        let version = self.version()?;
+        let [
+            vendor_field,
+            product_field,
+            version_field,
+            signature_field,
+            name_field,
+        ] = HEADER_FIELDS;
+        let vendor = self.header_field(vendor_field)?;
+        let product = self.header_field(product_field)?;
+        let device_version = self.header_field(version_field)?;
+        let signature_id = self.header_field(signature_field)?;
+        let name = self.header_field(name_field)?;
+        let severity = self.severity()?;
+        let extension = self.extension()?;
+        Ok(Event {
+            version,
+            vendor,
+            product,
+            device_version,
+            signature_id,
+            name,
+            severity,
+            extension,
+        })
+    }
+
+    fn version(&mut self) -> Result<CefVersion, DecodeError> {
+        let rest = self.bytes().get(self.pos..).unwrap_or_default();
+        if !rest.starts_with(b"CEF:") {
+            return self.fail(self.pos, DecodeErrorKind::NotCef);
+        }
+        let version = match rest.get(4..6) {
+            Some(b"0|") => CefVersion::V0,
+            Some(b"1|") => CefVersion::V1,
+            _ => return self.fail(self.pos + 4, DecodeErrorKind::UnsupportedVersion),
+        };
+        self.pos += 6;
+        Ok(version)
+    }
+
+    /// One header field up to its unescaped `|`, unescaped.
+    fn header_field(&mut self, field: &'static str) -> Result<Text<'a>, DecodeError> {
+        let bytes = self.bytes();
+        let start = self.pos;
+        let mut owned: Option<String> = None;
+        let mut run_start = start;
+        let mut at = start;
+        loop {
+            let Some(found) = bytes
+                .get(at..)
+                .and_then(|rest| memchr::memchr3(b'|', b'\\', b'\n', rest))
+                .map(|offset| at + offset)
+            else {
+                return self.fail(self.end, DecodeErrorKind::MissingHeaderField(field));
+            };
+            match bytes.get(found) {
+                Some(b'|') => {
+                    self.pos = found + 1;
+                    let text = match owned {
+                        Some(mut text) => {
+                            text.push_str(self.slice(run_start, found));
+                            Cow::Owned(text)
+                        }
+                        None => Cow::Borrowed(self.slice(start, found)),
+                    };
+                    if !self.lenient && text.contains('\r') {
+                        let offset = start + text.find('\r').unwrap_or_default();
+                        return self.fail(offset, DecodeErrorKind::RawLineBreak);
+                    }
+                    return Ok(Text::header(text));
+                }
+                Some(b'\\') => {
+                    let unescaped = match bytes.get(found + 1) {
+                        Some(b'\\') => "\\",
+                        Some(b'|') => "|",
+                        Some(_) if self.lenient => {
+                            // An unknown escape is kept as written.
+                            at = found + 1;
+                            continue;
+                        }
+                        _ => return self.fail(found, DecodeErrorKind::InvalidEscape),
+                    };
+                    let text = owned.get_or_insert_with(String::new);
+                    text.push_str(self.slice(run_start, found));
+                    text.push_str(unescaped);
+                    run_start = found + 2;
+                    at = found + 2;
+                }
+                _ if self.lenient => at = found + 1,
+                _ => return self.fail(found, DecodeErrorKind::RawLineBreak),
+            }
+        }
+    }
+
+    fn severity(&mut self) -> Result<Severity, DecodeError> {
+        let bytes = self.bytes();
+        let start = self.pos;
+        let rest = bytes.get(start..).unwrap_or_default();
+        let end = match memchr::memchr(b'|', rest) {
+            Some(offset) => start + offset,
+            None if self.lenient => self.end,
+            None => return self.fail(self.end, DecodeErrorKind::MissingHeaderField("severity")),
+        };
+        let text = self.slice(start, end);
+        self.pos = (end + 1).min(self.end);
+        let parsed = if self.lenient {
+            Severity::parse_lenient(text)
+        } else {
+            text.parse()
+        };
+        parsed.or_else(|_| self.fail(start, DecodeErrorKind::InvalidSeverity(text.to_owned())))
+    }
+
+    fn is_key_byte(&self, byte: u8) -> bool {
+        keys::is_key_byte(byte) || (self.lenient && matches!(byte, b'.' | b'-' | b'[' | b']'))
+    }
+
+    /// The length of the key starting at `at` when it is followed by `=`.
+    fn key_at(&self, at: usize) -> Option<usize> {
+        let rest = self.bytes().get(at..)?;
+        let len = rest.iter().take_while(|b| self.is_key_byte(**b)).count();
+        (len > 0 && rest.get(len) == Some(&b'=')).then_some(len)
+    }
+
+    fn extension(&mut self) -> Result<Vec<Pair<'a>>, DecodeError> {
+        let mut pairs = Vec::new();
+        if self.lenient {
+            let rest = self.bytes().get(self.pos..).unwrap_or_default();
+            self.pos += rest.iter().take_while(|b| **b == b' ').count();
+        }
+        while self.pos < self.end {
+            let key_start = self.pos;
+            let Some(key_len) = self.key_at(key_start) else {
+                return self.fail(key_start, DecodeErrorKind::ExpectedKey);
+            };
+            let key = self.slice(key_start, key_start + key_len);
+            self.pos = key_start + key_len + 1;
+            let value_start = self.pos;
+            let value = self.value()?;
+            if value.is_empty() {
+                continue;
+            }
+            if !self.lenient {
+                check_type(key, &value).map_err(|kind| DecodeError {
+                    offset: value_start,
+                    kind,
+                })?;
+            }
+            pairs.push(Pair {
+                key: Cow::Borrowed(key),
+                value: Text::value(value),
+            });
+        }
+        Ok(pairs)
+    }
+
+    /// One value, up to the space before the next `key=` or the end; leaves `pos` on the
+    /// next key.
+    fn value(&mut self) -> Result<Cow<'a, str>, DecodeError> {
+        let bytes = self.bytes();
+        let start = self.pos;
+        let mut owned: Option<String> = None;
+        let mut run_start = start;
+        let mut at = start;
+        let value_end = loop {
+            let Some(&byte) = bytes.get(at) else {
+                self.pos = self.end;
+                break self.end;
+            };
+            match byte {
+                b' ' if self.key_at(at + 1).is_some() => {
+                    self.pos = at + 1;
+                    break at;
+                }
+                b'\\' => {
+                    let unescaped = match bytes.get(at + 1) {
+                        Some(b'\\') => "\\",
+                        Some(b'=') => "=",
+                        Some(b'n') => "\n",
+                        Some(b'r') => "\r",
+                        Some(b'|') if self.lenient => "|",
+                        Some(_) if self.lenient => {
+                            // An unknown escape is kept as written; the escaped byte
+                            // (perhaps a space) cannot end the value.
+                            at += 2;
+                            continue;
+                        }
+                        _ if self.lenient => {
+                            at += 1;
+                            continue;
+                        }
+                        _ => return self.fail(at, DecodeErrorKind::InvalidEscape),
+                    };
+                    let text = owned.get_or_insert_with(String::new);
+                    text.push_str(self.slice(run_start, at));
+                    text.push_str(unescaped);
+                    at += 2;
+                    run_start = at;
+                }
+                b'=' if !self.lenient => return self.fail(at, DecodeErrorKind::UnescapedEquals),
+                b'\n' | b'\r' if !self.lenient => {
+                    return self.fail(at, DecodeErrorKind::RawLineBreak);
+                }
+                _ => at += 1,
+            }
+        };
+        Ok(match owned {
+            Some(mut text) => {
+                text.push_str(self.slice(run_start, value_end));
+                Cow::Owned(text)
+            }
+            None => Cow::Borrowed(self.slice(start, value_end)),
+        })
+    }
+}
+
+/// Checks a dictionary key's value against its type; vendor keys and strings pass.
+fn check_type(key: &str, value: &str) -> Result<(), DecodeErrorKind> {
+    let Some(def) = keys::lookup(key) else {
+        return Ok(());
+    };
+    let valid = match def.kind() {
+        KeyKind::Text { .. } => true,
+        KeyKind::Int => value.parse::<i32>().is_ok(),
+        KeyKind::Port => value.parse::<u16>().is_ok(),
+        KeyKind::Long => value.parse::<i64>().is_ok(),
+        KeyKind::Float => value.parse::<f64>().is_ok_and(f64::is_finite),
+        KeyKind::Ipv4 => value.parse::<Ipv4Addr>().is_ok(),
+        KeyKind::Ipv6 => value.parse::<Ipv6Addr>().is_ok(),
+        KeyKind::Mac => MacAddress::parse_colon(value).is_some(),
+        KeyKind::Time => is_cef_timestamp(value),
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(DecodeErrorKind::InvalidValue {
+            key: def.name(),
+            kind: def.kind(),
+        })
+    }
+}

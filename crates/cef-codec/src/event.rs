@@ -1,0 +1,777 @@
+//! The event model and its builder.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use time::OffsetDateTime;
+
+use crate::keys::{
+    FloatKey, IntKey, Ipv4Key, Ipv6Key, Key, KeyDef, KeyKind, LongKey, MacKey, PortKey, TextKey,
+    TimeKey,
+};
+use crate::mac::MacAddress;
+use crate::severity::Severity;
+use crate::timestamp::{TimeFormat, format_timestamp};
+
+/// The CEF version written after `CEF:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CefVersion {
+    /// `CEF:0`, spec versions 0.x; every receiver reads it. The default.
+    #[default]
+    V0,
+    /// `CEF:1`, spec versions 1.x (CEF 1.2 adds keys such as `frameworkName`).
+    V1,
+}
+
+impl CefVersion {
+    /// The prefix of an event of this version, `CEF:0|` or `CEF:1|`.
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            CefVersion::V0 => "CEF:0|",
+            CefVersion::V1 => "CEF:1|",
+        }
+    }
+}
+
+/// What the builder does with a value longer than its key's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LengthPolicy {
+    /// Cut the value to the limit, on a character boundary. The default: the event is
+    /// delivered, the tail of the long value is not.
+    #[default]
+    Truncate,
+    /// Refuse the event with [`BuildError::TooLong`].
+    Reject,
+}
+
+/// Why [`EventBuilder::build`] refused an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A header field was never set.
+    #[error("CEF header field `{0}` was not set")]
+    MissingHeader(&'static str),
+    /// A value was over its limit under [`LengthPolicy::Reject`].
+    #[error("CEF field `{field}` is {chars} characters long, over its limit of {max}")]
+    TooLong {
+        /// The header field or extension key.
+        field: &'static str,
+        /// The value's length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A vendor key is empty or holds a character outside `[A-Za-z0-9_]`.
+    #[error("`{0}` is not a valid CEF key: keys are one or more of A-Z, a-z, 0-9 and _")]
+    InvalidVendorKey(String),
+    /// A vendor key is a dictionary key, which has to be set through its typed method.
+    #[error("`{0}` is a CEF dictionary key: set it with its typed builder method")]
+    DictionaryKeyAsVendorKey(String),
+    /// [`EventBuilder::label`] was given a key that has no label slot.
+    #[error("CEF key `{0}` has no label key")]
+    NoLabelSlot(&'static str),
+    /// A floating point value was NaN or infinite.
+    #[error("CEF key `{0}` got a value that is not a finite number")]
+    NotFinite(&'static str),
+    /// A timestamp cannot be written in [`TimeFormat::Text`] (its year is outside 1-9999).
+    #[error("CEF key `{0}` got a timestamp whose year is outside 1-9999")]
+    TimeOutOfRange(&'static str),
+}
+
+/// Text of an event, with whether it can be copied out without escaping. The flag is a
+/// function of the text and of where it sits (header or extension), worked out once when
+/// the event is built or decoded so that encoding plain text is a straight copy.
+#[derive(Clone)]
+pub(crate) struct Text<'a> {
+    pub(crate) text: Cow<'a, str>,
+    pub(crate) plain: bool,
+}
+
+impl PartialEq for Text<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Text<'_> {}
+
+impl fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl<'a> Text<'a> {
+    pub(crate) fn header(text: Cow<'a, str>) -> Text<'a> {
+        let plain = !text.bytes().any(|b| matches!(b, b'\\' | b'|'));
+        Text { text, plain }
+    }
+
+    pub(crate) fn value(text: Cow<'a, str>) -> Text<'a> {
+        let plain = !text.bytes().any(needs_value_escape);
+        Text { text, plain }
+    }
+
+    fn into_owned(self) -> Text<'static> {
+        Text {
+            text: Cow::Owned(self.text.into_owned()),
+            plain: self.plain,
+        }
+    }
+}
+
+pub(crate) fn needs_value_escape(b: u8) -> bool {
+    matches!(b, b'\\' | b'=' | b'\n' | b'\r')
+}
+
+/// One `key=value` pair of the extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pair<'a> {
+    pub(crate) key: Cow<'a, str>,
+    pub(crate) value: Text<'a>,
+}
+
+/// A CEF event: the seven header fields and the extension, in the order its pairs were added.
+///
+/// An event holds exactly what is written: the builder has already cut long values, turned
+/// line breaks in header fields into spaces and replaced control characters, so
+/// [`Event::encode_into`] cannot fail and a decoder reading the output gets the same event
+/// back. Text is borrowed where it can be (`Event<'a>`); [`Event::into_owned`] detaches it.
+///
+/// Build one with [`Event::builder`], read one with [`crate::Decoder`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event<'a> {
+    pub(crate) version: CefVersion,
+    pub(crate) vendor: Text<'a>,
+    pub(crate) product: Text<'a>,
+    pub(crate) device_version: Text<'a>,
+    pub(crate) signature_id: Text<'a>,
+    pub(crate) name: Text<'a>,
+    pub(crate) severity: Severity,
+    pub(crate) extension: Vec<Pair<'a>>,
+}
+
+impl<'a> Event<'a> {
+    /// Starts an event. Set the five text header fields and the severity, then add the
+    /// extension pairs in the order they should be written.
+    pub fn builder() -> EventBuilder<'a> {
+        EventBuilder::default()
+    }
+
+    /// `CEF:0` or `CEF:1`.
+    pub fn cef_version(&self) -> CefVersion {
+        self.version
+    }
+
+    /// Device Vendor.
+    pub fn vendor(&self) -> &str {
+        &self.vendor.text
+    }
+
+    /// Device Product.
+    pub fn product(&self) -> &str {
+        &self.product.text
+    }
+
+    /// Device Version.
+    pub fn device_version(&self) -> &str {
+        &self.device_version.text
+    }
+
+    /// Signature ID (Device Event Class ID).
+    pub fn signature_id(&self) -> &str {
+        &self.signature_id.text
+    }
+
+    /// Name.
+    pub fn name(&self) -> &str {
+        &self.name.text
+    }
+
+    /// Severity.
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// The extension's `(key, value)` pairs in order, unescaped.
+    pub fn extension(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
+        self.extension
+            .iter()
+            .map(|pair| (&*pair.key, &*pair.value.text))
+    }
+
+    /// The value of the first pair with this key.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.extension
+            .iter()
+            .find(|pair| pair.key == key)
+            .map(|pair| &*pair.value.text)
+    }
+
+    /// The same event with all its text owned.
+    pub fn into_owned(self) -> Event<'static> {
+        Event {
+            version: self.version,
+            vendor: self.vendor.into_owned(),
+            product: self.product.into_owned(),
+            device_version: self.device_version.into_owned(),
+            signature_id: self.signature_id.into_owned(),
+            name: self.name.into_owned(),
+            severity: self.severity,
+            extension: self
+                .extension
+                .into_iter()
+                .map(|pair| Pair {
+                    key: Cow::Owned(pair.key.into_owned()),
+                    value: pair.value.into_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A value waiting for [`EventBuilder::build`], which applies the length policy and the time
+/// format whatever order the builder's methods were called in.
+#[derive(Debug, Clone)]
+enum Pending<'a> {
+    Text {
+        text: Cow<'a, str>,
+        max_chars: Option<usize>,
+    },
+    Time(OffsetDateTime),
+}
+
+#[derive(Debug, Clone)]
+struct PendingPair<'a> {
+    key: Cow<'a, str>,
+    value: Pending<'a>,
+}
+
+/// Builds an [`Event`]. Every method can be chained; the first mistake is kept and returned
+/// by [`EventBuilder::build`], so call sites read as one expression.
+///
+/// Empty values are not written: CEF cannot tell `key=` from an absent key (ArcSight reads
+/// both as null), so adding an empty string adds nothing. Pairs are written in the order
+/// they were added; a key added twice is written twice.
+#[derive(Debug, Clone, Default)]
+#[must_use = "an EventBuilder does nothing until build() is called"]
+pub struct EventBuilder<'a> {
+    version: CefVersion,
+    vendor: Option<Cow<'a, str>>,
+    product: Option<Cow<'a, str>>,
+    device_version: Option<Cow<'a, str>>,
+    signature_id: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
+    severity: Option<Severity>,
+    extension: Vec<PendingPair<'a>>,
+    length_policy: LengthPolicy,
+    time_format: TimeFormat,
+    error: Option<BuildError>,
+}
+
+/// The header's length limits, in characters.
+const VENDOR_MAX: usize = 63;
+const PRODUCT_MAX: usize = 63;
+const DEVICE_VERSION_MAX: usize = 31;
+const SIGNATURE_ID_MAX: usize = 1023;
+const NAME_MAX: usize = 512;
+
+impl<'a> EventBuilder<'a> {
+    /// `CEF:0` (the default) or `CEF:1`.
+    pub fn cef_version(mut self, version: CefVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// What to do with values over their limit; [`LengthPolicy::Truncate`] by default.
+    pub fn length_policy(mut self, policy: LengthPolicy) -> Self {
+        self.length_policy = policy;
+        self
+    }
+
+    /// How timestamps are written; [`TimeFormat::EpochMillis`] by default.
+    pub fn time_format(mut self, format: TimeFormat) -> Self {
+        self.time_format = format;
+        self
+    }
+
+    /// Device Vendor (at most 63 characters).
+    pub fn vendor(mut self, vendor: impl Into<Cow<'a, str>>) -> Self {
+        self.vendor = Some(vendor.into());
+        self
+    }
+
+    /// Device Product (at most 63 characters).
+    pub fn product(mut self, product: impl Into<Cow<'a, str>>) -> Self {
+        self.product = Some(product.into());
+        self
+    }
+
+    /// Device Version (at most 31 characters).
+    pub fn device_version(mut self, version: impl Into<Cow<'a, str>>) -> Self {
+        self.device_version = Some(version.into());
+        self
+    }
+
+    /// Signature ID, the Device Event Class ID (at most 1023 characters).
+    pub fn signature_id(mut self, id: impl Into<Cow<'a, str>>) -> Self {
+        self.signature_id = Some(id.into());
+        self
+    }
+
+    /// Name (at most 512 characters).
+    pub fn name(mut self, name: impl Into<Cow<'a, str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Severity.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+
+    fn push(mut self, key: Cow<'a, str>, value: Pending<'a>) -> Self {
+        if self.error.is_none() {
+            self.extension.push(PendingPair { key, value });
+        }
+        self
+    }
+
+    fn push_text(self, def: &'static KeyDef, text: Cow<'a, str>) -> Self {
+        if text.is_empty() {
+            return self;
+        }
+        let max_chars = match def.kind() {
+            KeyKind::Text { max_chars } => Some(max_chars),
+            _ => None,
+        };
+        self.push(Cow::Borrowed(def.name()), Pending::Text { text, max_chars })
+    }
+
+    fn push_display(self, def: &'static KeyDef, value: impl fmt::Display) -> Self {
+        self.push_text(def, Cow::Owned(value.to_string()))
+    }
+
+    fn fail(mut self, error: BuildError) -> Self {
+        self.error.get_or_insert(error);
+        self
+    }
+
+    /// A string value, cut or refused past the key's limit.
+    pub fn text(self, key: TextKey, value: impl Into<Cow<'a, str>>) -> Self {
+        self.push_text(key.def(), value.into())
+    }
+
+    /// A 32-bit integer value.
+    pub fn int(self, key: IntKey, value: i32) -> Self {
+        self.push_display(key.def(), value)
+    }
+
+    /// A port number.
+    pub fn port(self, key: PortKey, value: u16) -> Self {
+        self.push_display(key.def(), value)
+    }
+
+    /// A 64-bit integer value.
+    pub fn long(self, key: LongKey, value: i64) -> Self {
+        self.push_display(key.def(), value)
+    }
+
+    /// A floating point value; NaN and infinities are refused.
+    pub fn float(self, key: FloatKey, value: f64) -> Self {
+        if value.is_finite() {
+            self.push_display(key.def(), value)
+        } else {
+            self.fail(BuildError::NotFinite(key.def().name()))
+        }
+    }
+
+    /// An IPv4 address.
+    pub fn ipv4(self, key: Ipv4Key, value: Ipv4Addr) -> Self {
+        self.push_display(key.def(), value)
+    }
+
+    /// An IPv6 address, in its canonical compressed form.
+    pub fn ipv6(self, key: Ipv6Key, value: Ipv6Addr) -> Self {
+        self.push_display(key.def(), value)
+    }
+
+    /// A MAC address, as `00:0D:60:AF:1B:61`.
+    pub fn mac(self, key: MacKey, value: MacAddress) -> Self {
+        self.push_display(key.def(), value)
+    }
+
+    /// A timestamp, written in the builder's [`TimeFormat`].
+    pub fn time(self, key: TimeKey, value: OffsetDateTime) -> Self {
+        self.push(Cow::Borrowed(key.def().name()), Pending::Time(value))
+    }
+
+    /// The label of a custom slot: `label(keys::CS1, "Firmware")` writes `cs1Label=Firmware`.
+    /// Keys without a label slot are refused with [`BuildError::NoLabelSlot`].
+    pub fn label(self, key: impl Key, label: impl Into<Cow<'a, str>>) -> Self {
+        match key.def().label() {
+            Some(label_key) => self.push_text(label_key, label.into()),
+            None => self.fail(BuildError::NoLabelSlot(key.def().name())),
+        }
+    }
+
+    /// A vendor key outside the dictionary, such as `PANWIoTProfile`. The key must match
+    /// `[A-Za-z0-9_]+` and must not be a dictionary key; its value has no length limit.
+    pub fn vendor_field(
+        self,
+        key: impl Into<Cow<'a, str>>,
+        value: impl Into<Cow<'a, str>>,
+    ) -> Self {
+        let key = key.into();
+        if !crate::keys::is_valid_key_name(&key) {
+            return self.fail(BuildError::InvalidVendorKey(key.into_owned()));
+        }
+        if crate::keys::lookup(&key).is_some() {
+            return self.fail(BuildError::DictionaryKeyAsVendorKey(key.into_owned()));
+        }
+        let text = value.into();
+        if text.is_empty() {
+            return self;
+        }
+        self.push(
+            key,
+            Pending::Text {
+                text,
+                max_chars: None,
+            },
+        )
+    }
+
+    /// The event, or the first mistake made while building it.
+    pub fn build(self) -> Result<Event<'a>, BuildError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let policy = self.length_policy;
+        let header = |field: Option<Cow<'a, str>>, name: &'static str, max: usize| {
+            let text = field.ok_or(BuildError::MissingHeader(name))?;
+            let text = fit(name, clean_header(text), Some(max), policy)?;
+            Ok::<_, BuildError>(Text::header(text))
+        };
+        let vendor = header(self.vendor, "vendor", VENDOR_MAX)?;
+        let product = header(self.product, "product", PRODUCT_MAX)?;
+        let device_version = header(self.device_version, "device_version", DEVICE_VERSION_MAX)?;
+        let signature_id = header(self.signature_id, "signature_id", SIGNATURE_ID_MAX)?;
+        let name = header(self.name, "name", NAME_MAX)?;
+        let severity = self.severity.ok_or(BuildError::MissingHeader("severity"))?;
+
+        let mut extension = Vec::with_capacity(self.extension.len());
+        for PendingPair { key, value } in self.extension {
+            let text = match value {
+                Pending::Text { text, max_chars } => {
+                    fit(static_name(&key), clean_value(text), max_chars, policy)?
+                }
+                Pending::Time(at) => format_timestamp(at, self.time_format)
+                    .map(Cow::Owned)
+                    .ok_or_else(|| BuildError::TimeOutOfRange(static_name(&key)))?,
+            };
+            extension.push(Pair {
+                key,
+                value: Text::value(text),
+            });
+        }
+        Ok(Event {
+            version: self.version,
+            vendor,
+            product,
+            device_version,
+            signature_id,
+            name,
+            severity,
+            extension,
+        })
+    }
+}
+
+/// The dictionary's static name for a key, for errors; only dictionary keys have limits or
+/// timestamps, so the fallback is never shown.
+fn static_name(key: &str) -> &'static str {
+    crate::keys::lookup(key).map_or("vendor key", KeyDef::name)
+}
+
+/// Whether a character is a control character other than tab, CR and LF. Those have no
+/// CEF escape and some end syslog frames (NUL framing), so they are replaced.
+fn is_forbidden_control(c: char) -> bool {
+    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Header fields cannot hold line breaks: CRLF, CR and LF each become one space.
+fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push(' ');
+            }
+            '\n' => out.push(' '),
+            c if is_forbidden_control(c) => out.push(char::REPLACEMENT_CHARACTER),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Extension values keep line breaks (they are escaped); other controls are replaced.
+fn clean_value(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !text.chars().any(is_forbidden_control) {
+        return text;
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if is_forbidden_control(c) {
+                    char::REPLACEMENT_CHARACTER
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Applies the length policy: counts characters, and cuts on a character boundary.
+fn fit<'a>(
+    field: &'static str,
+    text: Cow<'a, str>,
+    max_chars: Option<usize>,
+    policy: LengthPolicy,
+) -> Result<Cow<'a, str>, BuildError> {
+    let Some(max) = max_chars else {
+        return Ok(text);
+    };
+    // A string of at most `max` bytes has at most `max` characters.
+    if text.len() <= max {
+        return Ok(text);
+    }
+    let Some((cut, _)) = text.char_indices().nth(max) else {
+        return Ok(text);
+    };
+    match policy {
+        LengthPolicy::Reject => Err(BuildError::TooLong {
+            field,
+            chars: text.chars().count(),
+            max,
+        }),
+        LengthPolicy::Truncate => Ok(match text {
+            Cow::Borrowed(text) => Cow::Borrowed(text.get(..cut).unwrap_or(text)),
+            Cow::Owned(mut text) => {
+                text.truncate(cut);
+                Cow::Owned(text)
+            }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys;
+
+    fn minimal() -> EventBuilder<'static> {
+        Event::builder()
+            .vendor("V")
+            .product("P")
+            .device_version("1")
+            .signature_id("id")
+            .name("n")
+            .severity(Severity::LOW)
+    }
+
+    #[test]
+    fn every_missing_header_field_is_named() {
+        type Unset = fn(EventBuilder<'static>) -> EventBuilder<'static>;
+        let full = minimal();
+        let cases: [(&str, Unset); 6] = [
+            ("vendor", |mut b| {
+                b.vendor = None;
+                b
+            }),
+            ("product", |mut b| {
+                b.product = None;
+                b
+            }),
+            ("device_version", |mut b| {
+                b.device_version = None;
+                b
+            }),
+            ("signature_id", |mut b| {
+                b.signature_id = None;
+                b
+            }),
+            ("name", |mut b| {
+                b.name = None;
+                b
+            }),
+            ("severity", |mut b| {
+                b.severity = None;
+                b
+            }),
+        ];
+        for (field, drop_field) in cases {
+            assert_eq!(
+                drop_field(full.clone()).build(),
+                Err(BuildError::MissingHeader(field))
+            );
+        }
+        assert_eq!(
+            BuildError::MissingHeader("name").to_string(),
+            "CEF header field `name` was not set"
+        );
+    }
+
+    #[test]
+    fn truncates_on_a_character_boundary() {
+        let long = "é".repeat(50);
+        let event = minimal()
+            .text(keys::EXTERNAL_ID, long.as_str())
+            .build()
+            .unwrap();
+        assert_eq!(event.get("externalId"), Some("é".repeat(40).as_str()));
+        let owned = minimal()
+            .text(keys::EXTERNAL_ID, "\u{1}".repeat(41))
+            .build()
+            .unwrap();
+        assert_eq!(owned.get("externalId").unwrap().chars().count(), 40);
+    }
+
+    #[test]
+    fn a_value_at_its_limit_is_kept_whole() {
+        let exact = "é".repeat(40);
+        let event = minimal()
+            .length_policy(LengthPolicy::Reject)
+            .text(keys::EXTERNAL_ID, exact.as_str())
+            .build()
+            .unwrap();
+        assert_eq!(event.get("externalId"), Some(exact.as_str()));
+    }
+
+    #[test]
+    fn reject_policy_names_the_field_whatever_the_call_order() {
+        let error = minimal()
+            .text(keys::EXTERNAL_ID, "x".repeat(41))
+            .length_policy(LengthPolicy::Reject)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            BuildError::TooLong {
+                field: "externalId",
+                chars: 41,
+                max: 40
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "CEF field `externalId` is 41 characters long, over its limit of 40"
+        );
+        let header = minimal()
+            .length_policy(LengthPolicy::Reject)
+            .vendor("v".repeat(64))
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            header,
+            BuildError::TooLong {
+                field: "vendor",
+                chars: 64,
+                max: 63
+            }
+        );
+    }
+
+    #[test]
+    fn header_line_breaks_become_single_spaces() {
+        let event = minimal().vendor("a\r\nb\nc\rd\u{0}e\tf").build().unwrap();
+        assert_eq!(event.vendor(), "a b c d\u{FFFD}e\tf");
+    }
+
+    #[test]
+    fn value_controls_other_than_line_breaks_are_replaced() {
+        let event = minimal()
+            .text(keys::MSG, "a\r\n\u{0}\u{1b}\tb")
+            .build()
+            .unwrap();
+        assert_eq!(event.get("msg"), Some("a\r\n\u{FFFD}\u{FFFD}\tb"));
+    }
+
+    #[test]
+    fn empty_values_are_not_written() {
+        let event = minimal()
+            .text(keys::MSG, "")
+            .vendor_field("Zb", "")
+            .label(keys::CS1, "")
+            .build();
+        assert_eq!(event.unwrap().extension().len(), 0);
+    }
+
+    #[test]
+    fn vendor_keys_are_validated() {
+        assert_eq!(
+            minimal().vendor_field("bad key", "x").build(),
+            Err(BuildError::InvalidVendorKey("bad key".to_owned()))
+        );
+        assert_eq!(
+            minimal().vendor_field("", "x").build(),
+            Err(BuildError::InvalidVendorKey(String::new()))
+        );
+        assert_eq!(
+            minimal().vendor_field("src", "x").build(),
+            Err(BuildError::DictionaryKeyAsVendorKey("src".to_owned()))
+        );
+    }
+
+    #[test]
+    fn the_first_error_wins_and_later_pairs_are_ignored() {
+        let error = minimal()
+            .float(keys::CFP1, f64::NAN)
+            .label(keys::SRC, "x")
+            .text(keys::MSG, "after")
+            .build()
+            .unwrap_err();
+        assert_eq!(error, BuildError::NotFinite("cfp1"));
+        assert_eq!(
+            error.to_string(),
+            "CEF key `cfp1` got a value that is not a finite number"
+        );
+        let error = minimal().label(keys::SRC, "x").build().unwrap_err();
+        assert_eq!(error, BuildError::NoLabelSlot("src"));
+        assert_eq!(error.to_string(), "CEF key `src` has no label key");
+    }
+
+    #[test]
+    fn text_timestamps_out_of_range_are_refused() {
+        let ancient = time::macros::datetime!(0000-06-01 00:00 UTC);
+        let error = minimal()
+            .time_format(TimeFormat::Text)
+            .time(keys::RT, ancient)
+            .build()
+            .unwrap_err();
+        assert_eq!(error, BuildError::TimeOutOfRange("rt"));
+        assert_eq!(
+            error.to_string(),
+            "CEF key `rt` got a timestamp whose year is outside 1-9999"
+        );
+        let millis = minimal().time(keys::RT, ancient).build().unwrap();
+        assert_eq!(millis.get("rt"), Some("-62154086400000"));
+    }
+
+    #[test]
+    fn into_owned_keeps_the_event() {
+        let text = String::from("borrowed");
+        let event = minimal().text(keys::MSG, text.as_str()).build().unwrap();
+        let owned: Event<'static> = event.clone().into_owned();
+        assert_eq!(owned, event);
+    }
+}
