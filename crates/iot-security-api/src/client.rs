@@ -1,0 +1,823 @@
+//! The HTTP client: authentication, rate limiting, retries and paging.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::config::{Auth, ClientConfig, MAX_PAGE_SIZE, ScmCredentials};
+use crate::error::{ApiError, ConfigError, Place};
+use crate::model::{Alert, Device, Record, Vulnerability};
+use crate::query::{AlertQuery, DeviceQuery, Params, VulnerabilityQuery};
+
+/// The endpoints below the API prefix.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    DeviceList,
+    Device,
+    DeviceByIp,
+    AlertList,
+    Alert,
+    VulnerabilityList,
+    Vulnerability,
+    Status,
+}
+
+impl Endpoint {
+    const ALL: [Self; 8] = [
+        Self::DeviceList,
+        Self::Device,
+        Self::DeviceByIp,
+        Self::AlertList,
+        Self::Alert,
+        Self::VulnerabilityList,
+        Self::Vulnerability,
+        Self::Status,
+    ];
+
+    fn path(self) -> &'static str {
+        match self {
+            Self::DeviceList => "device/list",
+            Self::Device => "device",
+            Self::DeviceByIp => "device/ip",
+            Self::AlertList => "alert/list",
+            Self::Alert => "alert",
+            Self::VulnerabilityList => "vulnerability/list",
+            Self::Vulnerability => "vulnerability",
+            Self::Status => "xsoar/status",
+        }
+    }
+}
+
+/// A token is refreshed this long before it expires.
+const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+/// Strata Cloud Manager tokens live 15 minutes; a longer `expires_in` is not trusted.
+const TOKEN_MAX_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// Error messages quote at most this much of a response body.
+const MESSAGE_LIMIT: usize = 200;
+
+/// A client for one IoT Security tenant. Cheap to clone (shared connection pool,
+/// rate limiter and token).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    api_base: Url,
+    /// One URL per [`Endpoint`], in the order of `Endpoint::ALL`.
+    urls: [Url; 8],
+    customer_id: String,
+    credentials: Credentials,
+    page_size: u32,
+    limiter: Option<DefaultDirectRateLimiter>,
+    max_retries: u32,
+    retry_base_delay: Duration,
+    max_retry_delay: Duration,
+}
+
+enum Credentials {
+    ApiKey {
+        key_id: HeaderValue,
+        access_key: HeaderValue,
+    },
+    Scm {
+        token_url: Url,
+        credentials: ScmCredentials,
+        token: Mutex<Option<Token>>,
+    },
+}
+
+struct Token {
+    header: HeaderValue,
+    refresh_at: Instant,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api_base", &self.inner.api_base.as_str())
+            .field("customer_id", &self.inner.customer_id)
+            .field("page_size", &self.inner.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `xsoar/status` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportStatus {
+    /// The export worked.
+    Success,
+    /// The export failed.
+    Error,
+    /// The export is disabled.
+    Disabled,
+}
+
+/// A status report for `xsoar/status`, shown to the tenant's administrators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    /// `success`, `error` or `disabled`.
+    pub status: ReportStatus,
+    /// Free text.
+    pub message: String,
+    /// Which integration reports (`siem`).
+    pub integration_name: String,
+    /// Which job reports.
+    pub playbook_name: String,
+    /// `device`, `alert` or `vulnerability`.
+    pub asset_type: String,
+    /// When.
+    pub timestamp: OffsetDateTime,
+}
+
+/// Retries of one request, with the place it is about.
+struct Attempts {
+    place: Place,
+    made: u32,
+}
+
+impl Client {
+    /// Validates `config` and builds the client (no request is made).
+    pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
+        if !(1..=MAX_PAGE_SIZE).contains(&config.page_size) {
+            return Err(ConfigError::PageSize {
+                page_size: config.page_size,
+            });
+        }
+        if config.customer_id.trim().is_empty() {
+            return Err(ConfigError::Empty {
+                field: "customer_id",
+            });
+        }
+        let base = parse_url("base_url", &config.base_url, config.allow_http)?;
+        let api_base = api_base(base, config.auth.api_prefix());
+        let urls = Endpoint::ALL.map(|endpoint| api_base.join(endpoint.path()));
+        let urls = match urls {
+            [Ok(a), Ok(b), Ok(c), Ok(d), Ok(e), Ok(f), Ok(g), Ok(h)] => [a, b, c, d, e, f, g, h],
+            _ => {
+                return Err(ConfigError::InvalidUrl {
+                    what: "base_url",
+                    url: config.base_url,
+                    source: url::ParseError::RelativeUrlWithCannotBeABaseBase,
+                });
+            }
+        };
+        let credentials = match config.auth {
+            Auth::ApiKey { key_id, access_key } => Credentials::ApiKey {
+                key_id: secret_header("key_id", key_id.expose())?,
+                access_key: secret_header("access_key", access_key.expose())?,
+            },
+            Auth::StrataCloudManager(credentials) => {
+                if credentials.client_id.is_empty() {
+                    return Err(ConfigError::Empty { field: "client_id" });
+                }
+                if credentials.client_secret.is_empty() {
+                    return Err(ConfigError::Empty {
+                        field: "client_secret",
+                    });
+                }
+                Credentials::Scm {
+                    token_url: parse_url("token_url", &credentials.token_url, config.allow_http)?,
+                    credentials,
+                    token: Mutex::new(None),
+                }
+            }
+        };
+        let limiter = NonZeroU32::new(config.requests_per_minute)
+            .map(|per_minute| RateLimiter::direct(Quota::per_minute(per_minute)));
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(concat!(
+                "siembridge-iot-security-api/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()
+            .map_err(ConfigError::HttpClient)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                api_base,
+                urls,
+                customer_id: config.customer_id,
+                credentials,
+                page_size: config.page_size,
+                limiter,
+                max_retries: config.max_retries,
+                retry_base_delay: config.retry_base_delay,
+                max_retry_delay: config.max_retry_delay,
+            }),
+        })
+    }
+
+    /// The API root every endpoint is joined to, such as
+    /// `https://acme.iot.paloaltonetworks.com/pub/v4.0/`.
+    pub fn api_base(&self) -> &Url {
+        &self.inner.api_base
+    }
+
+    /// Every device, page by page (`device/list`), sorted by MAC address.
+    pub fn devices(
+        &self,
+        query: &DeviceQuery,
+    ) -> impl Stream<Item = Result<Device, ApiError>> + Send + 'static {
+        self.list(Endpoint::DeviceList, "devices", query.params())
+    }
+
+    /// Every alert, page by page (`alert/list`), oldest first by default.
+    pub fn alerts(
+        &self,
+        query: &AlertQuery,
+    ) -> impl Stream<Item = Result<Alert, ApiError>> + Send + 'static {
+        self.list(Endpoint::AlertList, "items", query.params())
+    }
+
+    /// Every vulnerability instance, page by page (`vulnerability/list?groupby=device`).
+    pub fn vulnerabilities(
+        &self,
+        query: &VulnerabilityQuery,
+    ) -> impl Stream<Item = Result<Vulnerability, ApiError>> + Send + 'static {
+        self.list(Endpoint::VulnerabilityList, "items", query.params())
+    }
+
+    /// One device by its id (MAC address, or IP for static-IP devices), with details.
+    /// `Ok(None)` when the tenant does not know it.
+    pub async fn device(&self, deviceid: &str) -> Result<Option<Device>, ApiError> {
+        let params = vec![
+            ("deviceid", deviceid.to_owned()),
+            ("detail", "true".to_owned()),
+        ];
+        self.single(Endpoint::Device, params, &["device", "devices", "items"])
+            .await
+    }
+
+    /// One device by its IP address (`device/ip`). `Ok(None)` when unknown.
+    pub async fn device_by_ip(&self, ip: &str) -> Result<Option<Device>, ApiError> {
+        let params = vec![("ip", ip.to_owned())];
+        self.single(
+            Endpoint::DeviceByIp,
+            params,
+            &["device", "devices", "items"],
+        )
+        .await
+    }
+
+    /// One alert by its `zb_ticketid`. `Ok(None)` when unknown.
+    pub async fn alert(&self, zb_ticketid: &str) -> Result<Option<Alert>, ApiError> {
+        let params = vec![("zb_ticketid", zb_ticketid.to_owned())];
+        self.single(Endpoint::Alert, params, &["items", "alert"])
+            .await
+    }
+
+    /// One vulnerability instance by its `zb_ticketid`. `Ok(None)` when unknown.
+    pub async fn vulnerability(
+        &self,
+        zb_ticketid: &str,
+    ) -> Result<Option<Vulnerability>, ApiError> {
+        let params = vec![
+            ("zb_ticketid", zb_ticketid.to_owned()),
+            ("groupby", "device".to_owned()),
+        ];
+        self.single(Endpoint::Vulnerability, params, &["items", "vulnerability"])
+            .await
+    }
+
+    /// Reports an export's status to the tenant (`POST xsoar/status`).
+    pub async fn report_status(&self, report: &StatusReport) -> Result<(), ApiError> {
+        let status = match report.status {
+            ReportStatus::Success => "success",
+            ReportStatus::Error => "error",
+            ReportStatus::Disabled => "disabled",
+        };
+        let millis = report.timestamp.unix_timestamp_nanos() / 1_000_000;
+        let body = serde_json::json!({
+            "playbook_name": report.playbook_name,
+            "integration_name": report.integration_name,
+            "message": report.message,
+            "status": status,
+            "type": report.asset_type,
+            "timestamp": i64::try_from(millis).unwrap_or(i64::MAX),
+        });
+        let body = Bytes::from(body.to_string());
+        self.call(Method::POST, Endpoint::Status, None, Vec::new(), Some(body))
+            .await
+            .map(drop)
+    }
+
+    fn list<R>(
+        &self,
+        endpoint: Endpoint,
+        key: &'static str,
+        params: Params,
+    ) -> impl Stream<Item = Result<R, ApiError>> + Send + 'static
+    where
+        R: Record + DeserializeOwned + Send + 'static,
+    {
+        let pager = Pager {
+            client: self.clone(),
+            endpoint,
+            key,
+            params,
+            offset: 0,
+            buffer: Vec::new().into_iter(),
+            done: false,
+            seen: HashSet::new(),
+            stale_pages: 0,
+        };
+        futures::stream::unfold(pager, |mut pager| async move {
+            loop {
+                if let Some(record) = pager.buffer.next() {
+                    return Some((Ok(record), pager));
+                }
+                if pager.done {
+                    return None;
+                }
+                if let Err(error) = pager.fetch().await {
+                    pager.done = true;
+                    return Some((Err(error), pager));
+                }
+            }
+        })
+    }
+
+    async fn single<R: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        params: Params,
+        wrappers: &[&str],
+    ) -> Result<Option<R>, ApiError> {
+        let place = Place {
+            endpoint: endpoint.path(),
+            offset: None,
+        };
+        let body = match self.call(Method::GET, endpoint, None, params, None).await {
+            Ok(body) => body,
+            Err(ApiError::Status { status: 404, .. }) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let value: Value =
+            serde_json::from_slice(&body).map_err(|source| ApiError::Decode { place, source })?;
+        let record = match value {
+            Value::Object(mut map) => {
+                let wrapped = wrappers.iter().find_map(|key| map.remove(*key));
+                match wrapped {
+                    Some(Value::Array(items)) => items.into_iter().next(),
+                    Some(Value::Null) => None,
+                    Some(other) => Some(other),
+                    None if map.is_empty() => None,
+                    None => Some(Value::Object(map)),
+                }
+            }
+            Value::Array(items) => items.into_iter().next(),
+            _ => None,
+        };
+        record
+            .map(|record| {
+                R::deserialize(record).map_err(|source| ApiError::Decode { place, source })
+            })
+            .transpose()
+    }
+
+    /// One request with rate limiting, authentication and retries; the body on success.
+    async fn call(
+        &self,
+        method: Method,
+        endpoint: Endpoint,
+        offset: Option<u64>,
+        params: Params,
+        body: Option<Bytes>,
+    ) -> Result<Bytes, ApiError> {
+        let inner = &self.inner;
+        let place = Place {
+            endpoint: endpoint.path(),
+            offset,
+        };
+        let url = &inner.urls[endpoint as usize];
+        let mut attempts = Attempts { place, made: 0 };
+        let mut token_renewed = false;
+        loop {
+            attempts.made += 1;
+            if let Some(limiter) = &inner.limiter {
+                limiter.until_ready().await;
+            }
+            let mut request = inner
+                .http
+                .request(method.clone(), url.clone())
+                .query(&[("customerid", inner.customer_id.as_str())])
+                .query(&params);
+            request = request.headers(self.auth_headers().await?);
+            if let Some(body) = &body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            tracing::debug!(
+                endpoint = place.endpoint,
+                offset = place.offset,
+                attempt = attempts.made,
+                "request"
+            );
+            let outcome = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    if status.is_success() {
+                        match response.bytes().await {
+                            Ok(bytes) => return Ok(bytes),
+                            Err(error) => Retry::Transport(error),
+                        }
+                    } else {
+                        let retry_after = retry_after(response.headers());
+                        let message =
+                            error_message(response.bytes().await.unwrap_or_default().as_ref());
+                        match status {
+                            StatusCode::UNAUTHORIZED
+                                if !token_renewed && self.forget_token().await =>
+                            {
+                                token_renewed = true;
+                                attempts.made -= 1;
+                                continue;
+                            }
+                            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                                return Err(ApiError::Unauthorized {
+                                    place,
+                                    status: status.as_u16(),
+                                    message,
+                                });
+                            }
+                            StatusCode::TOO_MANY_REQUESTS
+                            | StatusCode::INTERNAL_SERVER_ERROR
+                            | StatusCode::BAD_GATEWAY
+                            | StatusCode::SERVICE_UNAVAILABLE
+                            | StatusCode::GATEWAY_TIMEOUT => Retry::Status {
+                                status: status.as_u16(),
+                                message,
+                                retry_after,
+                            },
+                            _ => {
+                                return Err(ApiError::Status {
+                                    place,
+                                    status: status.as_u16(),
+                                    attempts: attempts.made,
+                                    message,
+                                });
+                            }
+                        }
+                    }
+                }
+                Err(error) if error.is_builder() => return Err(attempts.transport(error)),
+                Err(error) => Retry::Transport(error),
+            };
+            if attempts.made > inner.max_retries {
+                return Err(match outcome {
+                    Retry::Status {
+                        status, message, ..
+                    } => ApiError::Status {
+                        place,
+                        status,
+                        attempts: attempts.made,
+                        message,
+                    },
+                    Retry::Transport(error) => attempts.transport(error),
+                });
+            }
+            let delay = match &outcome {
+                Retry::Status {
+                    retry_after: Some(wait),
+                    ..
+                } => (*wait).min(inner.max_retry_delay),
+                _ => self.backoff(attempts.made),
+            };
+            tracing::debug!(
+                endpoint = place.endpoint,
+                offset = place.offset,
+                attempt = attempts.made,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Full jitter: a random delay up to `base * 2^(attempt-1)`, capped.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(20);
+        let ceiling = self
+            .inner
+            .retry_base_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.inner.max_retry_delay);
+        let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::rng().random_range(0..=ceiling_ms))
+    }
+
+    async fn auth_headers(&self) -> Result<HeaderMap, ApiError> {
+        let mut headers = HeaderMap::new();
+        match &self.inner.credentials {
+            Credentials::ApiKey { key_id, access_key } => {
+                headers.insert("X-Key-Id", key_id.clone());
+                headers.insert("X-Access-Key", access_key.clone());
+            }
+            Credentials::Scm {
+                token_url,
+                credentials,
+                token,
+            } => {
+                let mut token = token.lock().await;
+                let fresh = token
+                    .as_ref()
+                    .is_some_and(|token| Instant::now() < token.refresh_at);
+                if !fresh {
+                    *token = Some(self.fetch_token(token_url, credentials).await?);
+                }
+                if let Some(token) = token.as_ref() {
+                    headers.insert(AUTHORIZATION, token.header.clone());
+                }
+            }
+        }
+        Ok(headers)
+    }
+
+    /// Drops a cached bearer token so the next attempt fetches a new one; false when
+    /// there is no token to renew (API keys).
+    async fn forget_token(&self) -> bool {
+        match &self.inner.credentials {
+            Credentials::ApiKey { .. } => false,
+            Credentials::Scm { token, .. } => {
+                *token.lock().await = None;
+                true
+            }
+        }
+    }
+
+    async fn fetch_token(
+        &self,
+        token_url: &Url,
+        credentials: &ScmCredentials,
+    ) -> Result<Token, ApiError> {
+        #[derive(Deserialize)]
+        struct TokenResponse {
+            access_token: String,
+            expires_in: Option<u64>,
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("scope", &format!("tsg_id:{}", credentials.tsg_id))
+            .finish();
+        let requested = Instant::now();
+        let response = self
+            .inner
+            .http
+            .post(token_url.clone())
+            .basic_auth(
+                &credentials.client_id,
+                Some(credentials.client_secret.expose()),
+            )
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| ApiError::Token {
+                message: error.without_url().to_string(),
+            })?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|error| ApiError::Token {
+            message: error.without_url().to_string(),
+        })?;
+        if !status.is_success() {
+            return Err(ApiError::Token {
+                message: format!("HTTP {}: {}", status.as_u16(), error_message(&bytes)),
+            });
+        }
+        let parsed: TokenResponse =
+            serde_json::from_slice(&bytes).map_err(|error| ApiError::Token {
+                message: format!("the token response is not the expected JSON: {error}"),
+            })?;
+        let lifetime = parsed
+            .expires_in
+            .map_or(TOKEN_MAX_LIFETIME, Duration::from_secs)
+            .min(TOKEN_MAX_LIFETIME);
+        let mut header =
+            HeaderValue::try_from(format!("Bearer {}", parsed.access_token)).map_err(|_| {
+                ApiError::Token {
+                    message: "the token has characters a header cannot carry".to_owned(),
+                }
+            })?;
+        header.set_sensitive(true);
+        Ok(Token {
+            header,
+            refresh_at: requested + lifetime.saturating_sub(TOKEN_REFRESH_MARGIN),
+        })
+    }
+}
+
+enum Retry {
+    Status {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    Transport(reqwest::Error),
+}
+
+impl Attempts {
+    fn transport(&self, error: reqwest::Error) -> ApiError {
+        let kind = if error.is_timeout() {
+            "timeout"
+        } else if error.is_connect() {
+            "connection failed"
+        } else {
+            "transport error"
+        };
+        ApiError::Transport {
+            place: self.place,
+            kind,
+            attempts: self.made,
+            source: error.without_url(),
+        }
+    }
+}
+
+/// Paging state of one list stream.
+struct Pager<R> {
+    client: Client,
+    endpoint: Endpoint,
+    key: &'static str,
+    params: Params,
+    offset: u64,
+    buffer: std::vec::IntoIter<R>,
+    done: bool,
+    /// Hashes of the identities already yielded: 8 bytes a record, so a record set that
+    /// shifts while it is paged never repeats a record to the caller.
+    seen: HashSet<u64>,
+    /// Consecutive full pages that brought nothing new (a server ignoring `offset`).
+    stale_pages: u32,
+}
+
+impl<R: Record + DeserializeOwned> Pager<R> {
+    async fn fetch(&mut self) -> Result<(), ApiError> {
+        let page_size = self.client.inner.page_size;
+        let place = Place {
+            endpoint: self.endpoint.path(),
+            offset: Some(self.offset),
+        };
+        let mut params = self.params.clone();
+        params.push(("offset", self.offset.to_string()));
+        params.push(("pagelength", page_size.to_string()));
+        let body = self
+            .client
+            .call(Method::GET, self.endpoint, Some(self.offset), params, None)
+            .await?;
+        let records = decode_page::<R>(&body, self.key).map_err(|error| match error {
+            PageError::Json(source) => ApiError::Decode { place, source },
+            PageError::Missing => ApiError::MissingList {
+                place,
+                key: self.key,
+            },
+        })?;
+        let received = records.len();
+        let fresh: Vec<R> = records
+            .into_iter()
+            .filter(|record| match record.id() {
+                Some(id) => self.seen.insert(identity_hash(id)),
+                None => true,
+            })
+            .collect();
+        // Stop on a short page, never on a total: the total moves while we page.
+        let full = u64::try_from(received).is_ok_and(|received| received >= u64::from(page_size));
+        if fresh.is_empty() && full {
+            self.stale_pages += 1;
+        } else {
+            self.stale_pages = 0;
+        }
+        self.done = !full || self.stale_pages >= 2;
+        self.offset += u64::from(page_size);
+        self.buffer = fresh.into_iter();
+        Ok(())
+    }
+}
+
+fn identity_hash(id: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish()
+}
+
+enum PageError {
+    Json(serde_json::Error),
+    Missing,
+}
+
+fn decode_page<R: DeserializeOwned>(body: &[u8], key: &'static str) -> Result<Vec<R>, PageError> {
+    #[derive(Deserialize)]
+    #[serde(bound = "R: DeserializeOwned")]
+    struct DevicesPage<R> {
+        devices: Option<Vec<R>>,
+    }
+    #[derive(Deserialize)]
+    #[serde(bound = "R: DeserializeOwned")]
+    struct ItemsPage<R> {
+        items: Option<Vec<R>>,
+    }
+    let records = if key == "devices" {
+        serde_json::from_slice::<DevicesPage<R>>(body)
+            .map_err(PageError::Json)?
+            .devices
+    } else {
+        serde_json::from_slice::<ItemsPage<R>>(body)
+            .map_err(PageError::Json)?
+            .items
+    };
+    records.ok_or(PageError::Missing)
+}
+
+fn parse_url(what: &'static str, text: &str, allow_http: bool) -> Result<Url, ConfigError> {
+    let url = Url::parse(text.trim()).map_err(|source| ConfigError::InvalidUrl {
+        what,
+        url: text.to_owned(),
+        source,
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if allow_http => Ok(url),
+        _ => Err(ConfigError::NotHttps {
+            what,
+            url: text.to_owned(),
+        }),
+    }
+}
+
+/// The base URL with a trailing slash and the API prefix (unless it is already there).
+fn api_base(mut base: Url, prefix: &str) -> Url {
+    base.set_query(None);
+    base.set_fragment(None);
+    let mut path = base.path().trim_end_matches('/').to_owned();
+    path.push('/');
+    if !path.ends_with(prefix) {
+        path.push_str(prefix);
+    }
+    base.set_path(&path);
+    base
+}
+
+fn secret_header(field: &'static str, value: &str) -> Result<HeaderValue, ConfigError> {
+    if value.is_empty() {
+        return Err(ConfigError::Empty { field });
+    }
+    let mut header = HeaderValue::from_str(value).map_err(|_| ConfigError::Credential { field })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare on APIs and read as absent).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// The API's `{"code", "msg"}` message, or the start of the body.
+fn error_message(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        msg: Option<String>,
+        message: Option<String>,
+    }
+    if let Ok(ErrorBody { msg, message }) = serde_json::from_slice::<ErrorBody>(body)
+        && let Some(text) = msg.or(message)
+    {
+        return text;
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    let end = text
+        .char_indices()
+        .nth(MESSAGE_LIMIT)
+        .map_or(text.len(), |(index, _)| index);
+    text[..end].to_owned()
+}

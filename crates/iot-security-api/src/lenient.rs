@@ -1,0 +1,282 @@
+//! Lenient field decoding shared by the record models.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, Visitor};
+use serde_json::{Map, Value};
+
+use crate::model::AlertMsg;
+
+/// One field's value, borrowed from a record: what [`Device::field`](crate::Device::field)
+/// and friends hand back, so a mapper can render every field without knowing its type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldRef<'a> {
+    /// A string (also a number or flag that arrived as one and was kept typed).
+    Text(&'a str),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Any JSON value kept as received (unknown fields, lists, objects, null).
+    Json(&'a Value),
+    /// An alert's nested `msg` object.
+    Msg(&'a AlertMsg),
+}
+
+impl FieldRef<'_> {
+    /// Whether the value is null, an empty string, an empty list or an empty object.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Self::Text(text) => text.is_empty(),
+            Self::Json(Value::Null) => true,
+            Self::Json(Value::String(text)) => text.is_empty(),
+            Self::Json(Value::Array(items)) => items.is_empty(),
+            Self::Json(Value::Object(map)) => map.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// Strings print raw; numbers and flags as JSON does; lists, objects and `msg` as
+/// compact JSON; null as the empty string.
+impl fmt::Display for FieldRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Text(text) => f.write_str(text),
+            Self::Int(number) => write!(f, "{number}"),
+            Self::Float(number) => write!(f, "{number}"),
+            Self::Bool(flag) => write!(f, "{flag}"),
+            Self::Json(Value::Null) => Ok(()),
+            Self::Json(Value::String(text)) => f.write_str(text),
+            Self::Json(value) => write!(f, "{value}"),
+            Self::Msg(msg) => match serde_json::to_string(msg) {
+                Ok(json) => f.write_str(&json),
+                Err(_) => Err(fmt::Error),
+            },
+        }
+    }
+}
+
+/// A field type that accepts the shapes seen in the wild and gives back what does not fit.
+pub(crate) trait Lenient: Sized {
+    /// The typed value, or the JSON value back when its shape does not fit (it then goes
+    /// to `extra`, so nothing is dropped).
+    fn from_json(value: Value) -> Result<Self, Value>;
+    /// A borrowed view for generic field access.
+    fn as_field(&self) -> FieldRef<'_>;
+}
+
+impl Lenient for String {
+    fn from_json(value: Value) -> Result<Self, Value> {
+        match value {
+            Value::String(text) => Ok(text),
+            Value::Number(number) => Ok(number.to_string()),
+            other => Err(other),
+        }
+    }
+    fn as_field(&self) -> FieldRef<'_> {
+        FieldRef::Text(self)
+    }
+}
+
+impl Lenient for i64 {
+    fn from_json(value: Value) -> Result<Self, Value> {
+        match &value {
+            Value::Number(number) => number.as_i64().ok_or(value),
+            Value::String(text) => text.trim().parse().map_err(|_| value),
+            _ => Err(value),
+        }
+    }
+    fn as_field(&self) -> FieldRef<'_> {
+        FieldRef::Int(*self)
+    }
+}
+
+impl Lenient for f64 {
+    fn from_json(value: Value) -> Result<Self, Value> {
+        match &value {
+            Value::Number(number) => number.as_f64().ok_or(value),
+            Value::String(text) => match text.trim().parse::<f64>() {
+                Ok(number) if number.is_finite() => Ok(number),
+                _ => Err(value),
+            },
+            _ => Err(value),
+        }
+    }
+    fn as_field(&self) -> FieldRef<'_> {
+        FieldRef::Float(*self)
+    }
+}
+
+impl Lenient for bool {
+    fn from_json(value: Value) -> Result<Self, Value> {
+        match &value {
+            Value::Bool(flag) => Ok(*flag),
+            Value::String(text) => match text.to_ascii_lowercase().as_str() {
+                "true" | "yes" => Ok(true),
+                "false" | "no" => Ok(false),
+                _ => Err(value),
+            },
+            _ => Err(value),
+        }
+    }
+    fn as_field(&self) -> FieldRef<'_> {
+        FieldRef::Bool(*self)
+    }
+}
+
+impl Lenient for Value {
+    fn from_json(value: Value) -> Result<Self, Value> {
+        match value {
+            Value::Null => Err(Value::Null),
+            other => Ok(other),
+        }
+    }
+    fn as_field(&self) -> FieldRef<'_> {
+        FieldRef::Json(self)
+    }
+}
+
+/// Stores a decoded field: in its typed slot when it fits and the slot is free (an alias
+/// may have filled it), otherwise under its own key in `extra`.
+pub(crate) fn put<T: Lenient>(
+    slot: &mut Option<T>,
+    extra: &mut Map<String, Value>,
+    key: Cow<'_, str>,
+    value: Value,
+) {
+    if slot.is_some() {
+        extra.insert(key.into_owned(), value);
+        return;
+    }
+    match T::from_json(value) {
+        Ok(typed) => *slot = Some(typed),
+        Err(value) => {
+            extra.insert(key.into_owned(), value);
+        }
+    }
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_owned())))
+            }
+            fn visit_string<E>(self, key: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Declares a record type: typed optional fields (each with its wire name and the
+/// aliases seen in the wild) plus an `extra` map for everything else, with a lenient
+/// `Deserialize`, a `Serialize` that writes canonical names, and generic field access.
+macro_rules! lenient_record {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $field:ident : $ty:ty = $wire:literal $(| $alias:literal)*,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                pub $field: Option<$ty>,
+            )*
+            /// Every field this type does not type, as received (also a known field whose
+            /// value had an unexpected shape, or a second alias of a filled field).
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+
+        impl $name {
+            /// The wire names of the typed fields (aliases are accepted on input and
+            /// written back under these names).
+            pub const KNOWN_FIELDS: &'static [&'static str] = &[$($wire),*];
+
+            /// One field by its wire name (or an alias), typed or from `extra`.
+            pub fn field(&self, name: &str) -> Option<$crate::FieldRef<'_>> {
+                let typed = match name {
+                    $( $wire $(| $alias)* => self.$field.as_ref().map($crate::lenient::Lenient::as_field), )*
+                    _ => None,
+                };
+                typed.or_else(|| self.extra.get(name).map($crate::FieldRef::Json))
+            }
+
+            /// Every field present, typed ones first (in declaration order, under their
+            /// canonical names), then `extra` in arrival order.
+            pub fn fields(&self) -> impl Iterator<Item = (&str, $crate::FieldRef<'_>)> {
+                let typed = [$( ($wire, self.$field.as_ref().map($crate::lenient::Lenient::as_field)) ),*];
+                typed
+                    .into_iter()
+                    .filter_map(|(name, value)| value.map(|value| (name, value)))
+                    .chain(self.extra.iter().map(|(name, value)| (name.as_str(), $crate::FieldRef::Json(value))))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct RecordVisitor;
+                impl<'de> serde::de::Visitor<'de> for RecordVisitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut record = $name::default();
+                        while let Some(key) = map.next_key::<$crate::lenient::Key<'de>>()? {
+                            let value: serde_json::Value = map.next_value()?;
+                            match key.0.as_ref() {
+                                $( $wire $(| $alias)* => $crate::lenient::put(&mut record.$field, &mut record.extra, key.0, value), )*
+                                _ => {
+                                    record.extra.insert(key.0.into_owned(), value);
+                                }
+                            }
+                        }
+                        Ok(record)
+                    }
+                }
+                deserializer.deserialize_map(RecordVisitor)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(None)?;
+                $(
+                    if let Some(value) = &self.$field {
+                        map.serialize_entry($wire, value)?;
+                    }
+                )*
+                for (name, value) in &self.extra {
+                    map.serialize_entry(name, value)?;
+                }
+                map.end()
+            }
+        }
+    };
+}
+
+pub(crate) use lenient_record;

@@ -1,0 +1,328 @@
+//! Typed, lenient records: known fields typed, everything else kept in `extra`.
+
+use serde::Deserialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::lenient::{FieldRef, Lenient, lenient_record};
+use crate::time_format::parse_timestamp;
+
+lenient_record! {
+    /// A device from `device/list` or `device` (with `detail=true` the API sends many more
+    /// keys; the ones PANW's own converters use are typed, the rest stay in `extra`).
+    pub struct Device {
+        /// Identity: the MAC address, or the IP address for static-IP devices.
+        deviceid: String = "deviceid" | "deviceId" | "device_id",
+        /// Host name.
+        hostname: String = "hostname",
+        /// IP address.
+        ip_address: String = "ip_address" | "ip",
+        /// MAC address.
+        mac_address: String = "mac_address" | "mac",
+        /// Device category (`Camera`, `Infusion Pump`, ...).
+        category: String = "category",
+        /// Device profile.
+        profile: String = "profile",
+        /// `IoT` or `Non_IoT`.
+        profile_type: String = "profile_type",
+        /// Profile vertical (`Medical`, `Office`, ...).
+        profile_vertical: String = "profile_vertical",
+        /// Risk score, 0 to 100.
+        risk_score: i64 = "risk_score",
+        /// `low`, `medium`, `high` or `critical`.
+        risk_level: String = "risk_level",
+        /// Last activity, ISO-8601 UTC (the incremental cursor field).
+        last_activity: String = "last_activity",
+        /// Identification confidence, 0 to 100 (the API sends a string).
+        confidence_score: i64 = "confidence_score" | "confidence",
+        /// Subnet.
+        subnet: String = "subnet",
+        /// Open critical alerts.
+        number_of_critical_alerts: i64 = "number_of_critical_alerts",
+        /// Open warning alerts.
+        number_of_warning_alerts: i64 = "number_of_warning_alerts",
+        /// Open caution alerts.
+        number_of_caution_alerts: i64 = "number_of_caution_alerts",
+        /// Open info alerts.
+        number_of_info_alerts: i64 = "number_of_info_alerts",
+        /// Whether traffic is restricted (the documented example misspells the key).
+        traffic_restricted: bool = "trafficRestricted" | "trafficRestriced",
+        /// Tag ids.
+        tag_id_list: Value = "tagIdList",
+        /// Tags as `{tagType, tagValue, tagId}` objects.
+        all_tags: Value = "allTags",
+        /// Custom attributes.
+        custom_attributes: Value = "customAttributes",
+        /// Vendor.
+        vendor: String = "vendor",
+        /// Model.
+        model: String = "model",
+        /// VLAN.
+        vlan: String = "vlan",
+        /// Site name.
+        site_name: String = "site_name" | "siteName",
+        /// First seen, ISO-8601.
+        first_seen_date: String = "first_seen_date",
+        /// OS group.
+        os_group: String = "os_group",
+        /// OS or firmware version (the key has a slash on the wire).
+        os_firmware_version: String = "os/firmware_version",
+        /// OS and version combined.
+        os_combined: String = "os_combined" | "osCombined",
+        /// OS support state.
+        os_support: String = "OS_Support",
+        /// OS end of support.
+        os_end_of_support: String = "OS_End_of_Support",
+        /// Serial number.
+        serial_number: String = "Serial_Number",
+        /// Endpoint protection.
+        endpoint_protection: String = "endpoint_protection",
+        /// Network location.
+        network_location: String = "NetworkLocation",
+        /// `Wired` or `Wireless`.
+        wire_or_wireless: String = "wire_or_wireless",
+        /// Switch port.
+        switch_port: String = "Switch_Port",
+        /// Switch name.
+        switch_name: String = "Switch_Name",
+        /// Switch IP address.
+        switch_ip: String = "Switch_IP",
+        /// NAC profile.
+        nac_profile: String = "NAC_profile",
+        /// Where the NAC profile came from.
+        nac_profile_source: String = "NAC_profile_source",
+        /// Access point IP address.
+        access_point_ip: String = "Access_Point_IP",
+        /// Access point name.
+        access_point_name: String = "Access_Point_Name",
+        /// Wireless SSID.
+        ssid: String = "SSID",
+        /// Authentication method.
+        authentication_method: String = "Authentication_Method",
+        /// Encryption cipher.
+        encryption_cipher: String = "Encryption_Cipher",
+        /// Active Directory user name.
+        ad_username: String = "AD_Username",
+        /// Active Directory domain.
+        ad_domain: String = "AD_Domain",
+        /// Asset tag.
+        asset_tag: String = "asset_tag",
+    }
+}
+
+lenient_record! {
+    /// The nested `msg` object of an alert.
+    pub struct AlertMsg {
+        /// Severity.
+        severity: String = "severity",
+        /// Description.
+        description: String = "description",
+        /// Name.
+        name: String = "name",
+        /// Message id.
+        id: String = "id",
+        /// Rule id.
+        ruleid: String = "ruleid",
+        /// Ticket id.
+        zb_ticketid: String = "zb_ticketid",
+        /// Host name.
+        hostname: String = "hostname",
+        /// `publish` for published alerts.
+        status: String = "status",
+        /// Source IP address.
+        fromip: String = "fromip",
+        /// Destination IP address.
+        toip: String = "toip",
+        /// Destination URL.
+        to_url: String = "toURL",
+        /// When the alert was generated (epoch milliseconds or a date, as sent).
+        generation_timestamp: Value = "generationTimestamp",
+        /// Values that triggered the alert.
+        values: Value = "values",
+        /// Impact.
+        impact: String = "impact",
+        /// Recommendation (`{content: [...]}`).
+        recommendation: Value = "recommendation",
+    }
+}
+
+impl Lenient for AlertMsg {
+    fn from_json(value: Value) -> Result<Self, Value> {
+        if !value.is_object() {
+            return Err(value);
+        }
+        match AlertMsg::deserialize(&value) {
+            Ok(msg) => Ok(msg),
+            Err(_) => Err(value),
+        }
+    }
+    fn as_field(&self) -> FieldRef<'_> {
+        FieldRef::Msg(self)
+    }
+}
+
+lenient_record! {
+    /// A security alert from `alert/list` or `alert`.
+    pub struct Alert {
+        /// Internal id (used to resolve the alert).
+        id: String = "id" | "_id",
+        /// Identity: the ticket id, such as `alert-hNMleG1nW`.
+        zb_ticketid: String = "zb_ticketid",
+        /// Alert name.
+        name: String = "name",
+        /// Description.
+        description: String = "description",
+        /// When it was raised, ISO-8601 UTC (the incremental cursor field).
+        date: String = "date",
+        /// The device the alert is about.
+        deviceid: String = "deviceid",
+        /// `high`, `medium`, `low` or `info`.
+        severity: String = "severity",
+        /// high=4, medium=3, low=2, info=1 (sometimes sent as a string).
+        severity_number: i64 = "severityNumber",
+        /// Alert type, such as `policy_alert`.
+        alert_type: String = "type",
+        /// `yes` or `no`.
+        resolved: String = "resolved",
+        /// Tenant id.
+        tenantid: String = "tenantid",
+        /// Site id.
+        siteid: String = "siteid",
+        /// Site name.
+        site_name: String = "siteName" | "site_name",
+        /// `inbound` or `outbound`.
+        traffic_direction: String = "trafficDirection",
+        /// Device profile.
+        profile: String = "profile",
+        /// Profile vertical.
+        profile_vertical: String = "profile_vertical",
+        /// Device category.
+        category: String = "category",
+        /// Host name.
+        hostname: String = "hostname",
+        /// Internal host name.
+        internal_hostname: String = "internal_hostname",
+        /// Resolution history.
+        reason_history: Value = "reason_history",
+        /// MSSP service tier.
+        service_level: String = "serviceLevel",
+        /// The nested message (addresses, URL, values, recommendation).
+        msg: AlertMsg = "msg",
+    }
+}
+
+impl Alert {
+    /// A nested `msg` field by its wire name (`fromip`, `toURL`, ...).
+    pub fn msg_field(&self, name: &str) -> Option<FieldRef<'_>> {
+        self.msg.as_ref().and_then(|msg| msg.field(name))
+    }
+}
+
+lenient_record! {
+    /// A vulnerability instance (one vulnerability on one device) from
+    /// `vulnerability/list?groupby=device` or `vulnerability`.
+    pub struct Vulnerability {
+        /// Identity: the ticket id, such as `vuln-52f40a58`.
+        zb_ticketid: String = "zb_ticketid",
+        /// The device's host name (the API calls it `name`).
+        name: String = "name",
+        /// The device's IP address.
+        ip: String = "ip" | "ip_address",
+        /// The device id (MAC address).
+        deviceid: String = "deviceid",
+        /// Device profile.
+        profile: String = "profile",
+        /// Profile vertical.
+        profile_vertical: String = "profile_vertical",
+        /// Device category.
+        display_profile_category: String = "display_profile_category",
+        /// Vendor.
+        vendor: String = "vendor",
+        /// Model.
+        model: String = "model",
+        /// Operating system.
+        os: String = "os",
+        /// OS and version combined.
+        os_combined: String = "osCombined" | "os_combined",
+        /// OS or firmware version.
+        os_firmware_version: String = "os/firmware_version",
+        /// Site id.
+        siteid: String = "siteid",
+        /// Site name.
+        site_name: String = "site_name" | "siteName",
+        /// VLAN.
+        vlan: String = "vlan",
+        /// Subnet.
+        subnet: String = "subnet",
+        /// Asset tag.
+        asset_tag: String = "asset_tag",
+        /// Serial number.
+        sn: String = "sn",
+        /// Latest device activity, ISO-8601 UTC (the incremental cursor field).
+        date: String = "date",
+        /// When the vulnerability was detected, ISO-8601.
+        detected_date: String = "detected_date",
+        /// First seen, ISO-8601.
+        first_seen_date: String = "first_seen_date",
+        /// Risk score.
+        risk_score: i64 = "risk_score",
+        /// `Low`, `Medium`, `High` or `Critical`.
+        risk_level: String = "risk_level",
+        /// Identification confidence.
+        confidence_score: i64 = "confidence_score",
+        /// `new`, `investigation`, `remediation` or `resolved`.
+        ticket_state: String = "ticketState",
+        /// Assignees.
+        ticket_assignees: Value = "ticketAssignees",
+        /// Resolution history.
+        reason_history: Value = "reason_history",
+        /// Remediation work order.
+        remediate_workorder: Value = "remediate_workorder",
+        /// Remediation checkbox state.
+        remediate_checkbox: Value = "remediate_checkbox",
+        /// Remediation instructions.
+        remediate_instruction: String = "remediate_instruction",
+        /// The vulnerability, such as a CVE id.
+        vulnerability_name: String = "vulnerability_name",
+        /// Tags.
+        all_tags: Value = "allTags",
+    }
+}
+
+/// What the incremental machinery needs from a record.
+pub trait Record {
+    /// The record's identity (`deviceid` or `zb_ticketid`), when present.
+    fn id(&self) -> Option<&str>;
+    /// The timestamp the API filters on with `stime`, when present and parseable.
+    fn cursor_time(&self) -> Option<OffsetDateTime>;
+}
+
+impl Record for Device {
+    fn id(&self) -> Option<&str> {
+        self.deviceid.as_deref()
+    }
+    fn cursor_time(&self) -> Option<OffsetDateTime> {
+        self.last_activity.as_deref().and_then(parse_timestamp)
+    }
+}
+
+impl Record for Alert {
+    fn id(&self) -> Option<&str> {
+        self.zb_ticketid.as_deref().or(self.id.as_deref())
+    }
+    fn cursor_time(&self) -> Option<OffsetDateTime> {
+        self.date.as_deref().and_then(parse_timestamp)
+    }
+}
+
+impl Record for Vulnerability {
+    fn id(&self) -> Option<&str> {
+        self.zb_ticketid.as_deref()
+    }
+    fn cursor_time(&self) -> Option<OffsetDateTime> {
+        self.date
+            .as_deref()
+            .or(self.detected_date.as_deref())
+            .and_then(parse_timestamp)
+    }
+}
