@@ -64,3 +64,6 @@ pub use secret::Secret;
 pub use vocab::{
     AffectsRatingReason, AssetCategory, Grade, RiskCategory, RiskVector, SeverityCategory,
 };
+
+#[cfg(feature = "synthetic")]
+pub mod synthetic;
