@@ -1,0 +1,330 @@
+//! Evaluates compiled nodes against one row of column values.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use regex::Regex;
+use serde_json::{Map, Value as Json};
+
+use crate::compile::{self, Cmp, InItem, LambdaKind, Node, PathArg, Pattern};
+use crate::functions::{self, text};
+use crate::json_path::JsonPath;
+use crate::value::Value;
+
+/// The working state of one event: its columns, the `"@element"` stack and an argument
+/// stack reused across calls so evaluation does not allocate per call.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub(crate) row: Vec<Value>,
+    elements: Vec<Value>,
+    stack: Vec<Value>,
+    /// The time `current_time()` returns, fixed per run so results are reproducible.
+    pub(crate) now_us: i64,
+}
+
+impl Frame {
+    pub(crate) fn new(slots: usize) -> Self {
+        Self {
+            row: vec![Value::Null; slots],
+            elements: Vec::new(),
+            stack: Vec::with_capacity(32),
+            now_us: 0,
+        }
+    }
+}
+
+pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
+    match node {
+        Node::Lit(v) => v.clone(),
+        Node::Slot(i) => f.row[*i].clone(),
+        Node::Element => f.elements.last().cloned().unwrap_or_default(),
+        Node::If(branches, otherwise) => {
+            for (cond, value) in branches {
+                if eval(cond, f).is_true() {
+                    return eval(value, f);
+                }
+            }
+            eval(otherwise, f)
+        }
+        Node::Coalesce(items) => {
+            for item in items {
+                let v = eval(item, f);
+                if !v.is_null() {
+                    return v;
+                }
+            }
+            Value::Null
+        }
+        Node::And(a, b) => Value::Bool(eval(a, f).is_true() && eval(b, f).is_true()),
+        Node::Or(a, b) => Value::Bool(eval(a, f).is_true() || eval(b, f).is_true()),
+        Node::Not(a) => match eval(a, f) {
+            Value::Null => Value::Null,
+            v => Value::Bool(!v.is_true()),
+        },
+        Node::IsNull(a, negated) => Value::Bool(eval(a, f).is_null() != *negated),
+        Node::Compare(op, a, b) => {
+            let (x, y) = (eval(a, f), eval(b, f));
+            compare(*op, &x, &y)
+        }
+        Node::Regex(a, pattern, negated) => {
+            let v = eval(a, f);
+            let Some(s) = text(&v) else {
+                return Value::Bool(false);
+            };
+            match regex(pattern, f) {
+                Some(re) => Value::Bool(re.is_match(&s) != *negated),
+                None => Value::Bool(false),
+            }
+        }
+        Node::Contains(a, b, negated) => {
+            let (x, y) = (eval(a, f), eval(b, f));
+            match contains(&x, &y) {
+                Some(hit) => Value::Bool(hit != *negated),
+                None => Value::Bool(false),
+            }
+        }
+        Node::InCidr(a, b, v6, negated) => {
+            let (x, y) = (eval(a, f), eval(b, f));
+            match functions::cidr_test(&x, &y, *v6) {
+                Value::Bool(hit) => Value::Bool(hit != *negated),
+                _ => Value::Bool(false),
+            }
+        }
+        Node::In(a, items, negated) => {
+            let v = eval(a, f);
+            let hit = items.iter().any(|item| match item {
+                InItem::Null => v.is_null(),
+                InItem::Wildcard(p) => text(&v).is_some_and(|s| functions::wildcard_match(p, &s)),
+                InItem::Node(n) => {
+                    let candidate = eval(n, f);
+                    equals(&v, &candidate).unwrap_or(false)
+                }
+            });
+            if v.is_null() && !items.iter().any(|i| matches!(i, InItem::Null)) {
+                return Value::Bool(false);
+            }
+            Value::Bool(hit != *negated)
+        }
+        Node::Json(a, path, extract) => {
+            let v = eval(a, f);
+            if v.is_null() {
+                return Value::Null;
+            }
+            match path {
+                PathArg::Fixed(p) => compile::extract(&v, p, *extract),
+                PathArg::Dynamic(n) => {
+                    let p = eval(n, f);
+                    match text(&p).and_then(|t| JsonPath::parse(&t)) {
+                        Some(p) => compile::extract(&v, &p, *extract),
+                        None => Value::Null,
+                    }
+                }
+            }
+        }
+        Node::Regextract(a, pattern) => {
+            let v = eval(a, f);
+            let Some(s) = text(&v) else {
+                return Value::Null;
+            };
+            match regex(pattern, f) {
+                Some(re) => regextract(&re, &s),
+                None => Value::Null,
+            }
+        }
+        Node::RegexCapture(a, pattern) => {
+            let v = eval(a, f);
+            let Some(s) = text(&v) else {
+                return Value::Null;
+            };
+            let Some(re) = regex(pattern, f) else {
+                return Value::Null;
+            };
+            let Some(caps) = re.captures(&s) else {
+                return Value::Null;
+            };
+            let mut map = Map::new();
+            for name in re.capture_names().flatten() {
+                let value = caps
+                    .name(name)
+                    .map_or(Json::Null, |m| Json::String(m.as_str().to_owned()));
+                map.insert(name.to_owned(), value);
+            }
+            Value::Object(Arc::new(map))
+        }
+        Node::Replex(a, pattern, replacement) => {
+            let v = eval(a, f);
+            let r = eval(replacement, f);
+            let (Some(s), Some(r)) = (text(&v), text(&r)) else {
+                return Value::Null;
+            };
+            match regex(pattern, f) {
+                Some(re) => {
+                    let out = re.replace_all(&s, regex::NoExpand(&r));
+                    match out {
+                        std::borrow::Cow::Borrowed(_) => Value::Str(s),
+                        std::borrow::Cow::Owned(o) => Value::str(&o),
+                    }
+                }
+                None => Value::Null,
+            }
+        }
+        Node::Lambda(kind, array, body) => {
+            let Value::Array(items) = eval(array, f) else {
+                return Value::Null;
+            };
+            lambda(*kind, &items, body, f)
+        }
+        Node::Arith(op, a, b) => {
+            let (x, y) = (eval(a, f), eval(b, f));
+            functions::arith(&x, &y, *op)
+        }
+        Node::Neg(a) => match eval(a, f) {
+            Value::Int(n) => n.checked_neg().map_or(Value::Null, Value::Int),
+            Value::Float(x) => Value::Float(-x),
+            other => match other.as_number() {
+                Some(n) => Value::Float(-n.as_f64()),
+                None => Value::Null,
+            },
+        },
+        Node::CurrentTime => Value::Timestamp(f.now_us),
+        Node::Call(builtin, args) => {
+            let base = f.stack.len();
+            for arg in args {
+                let v = eval(arg, f);
+                f.stack.push(v);
+            }
+            let out = (builtin.call)(&f.stack[base..]);
+            f.stack.truncate(base);
+            out
+        }
+    }
+}
+
+fn lambda(kind: LambdaKind, items: &[Value], body: &Node, f: &mut Frame) -> Value {
+    let mut out = Vec::new();
+    let mut result = match kind {
+        LambdaKind::Any => Value::Bool(false),
+        LambdaKind::All => Value::Bool(true),
+        LambdaKind::IndexOf => Value::Int(-1),
+        LambdaKind::Map | LambdaKind::Filter => Value::Null,
+    };
+    for (i, item) in items.iter().enumerate() {
+        f.elements.push(item.clone());
+        let v = eval(body, f);
+        f.elements.pop();
+        match kind {
+            LambdaKind::Map => out.push(v),
+            LambdaKind::Filter => {
+                if v.is_true() {
+                    out.push(item.clone());
+                }
+            }
+            LambdaKind::IndexOf => {
+                if v.is_true() {
+                    result = Value::Int(i64::try_from(i).unwrap_or(-1));
+                    break;
+                }
+            }
+            LambdaKind::Any => {
+                if v.is_true() {
+                    result = Value::Bool(true);
+                    break;
+                }
+            }
+            LambdaKind::All => {
+                if !v.is_true() {
+                    result = Value::Bool(false);
+                    break;
+                }
+            }
+        }
+    }
+    match kind {
+        LambdaKind::Map | LambdaKind::Filter => Value::Array(Arc::new(out)),
+        _ => result,
+    }
+}
+
+fn regex(pattern: &Pattern, f: &mut Frame) -> Option<Arc<Regex>> {
+    match pattern {
+        Pattern::Fixed(re) => Some(re.clone()),
+        Pattern::Dynamic(n) => {
+            let p = eval(n, f);
+            Regex::new(&compile::re2_to_rust(&text(&p)?))
+                .ok()
+                .map(Arc::new)
+        }
+    }
+}
+
+/// All matches; with capture groups, the first group of each match.
+fn regextract(re: &Regex, s: &str) -> Value {
+    let out: Vec<Value> = if re.captures_len() > 1 {
+        re.captures_iter(s)
+            .filter_map(|c| c.get(1).map(|m| Value::str(m.as_str())))
+            .collect()
+    } else {
+        re.find_iter(s).map(|m| Value::str(m.as_str())).collect()
+    };
+    Value::Array(Arc::new(out))
+}
+
+fn contains(x: &Value, y: &Value) -> Option<bool> {
+    match x {
+        Value::Null => None,
+        Value::Array(items) => Some(items.iter().any(|i| equals(i, y).unwrap_or(false))),
+        other => {
+            let (hay, needle) = (text(other)?, text(y)?);
+            Some(hay.to_lowercase().contains(&needle.to_lowercase()))
+        }
+    }
+}
+
+/// XQL equality: numbers by value, text ignoring case, booleans against "true"/"false";
+/// `None` when either side is null.
+pub(crate) fn equals(x: &Value, y: &Value) -> Option<bool> {
+    match (x, y) {
+        (Value::Null, _) | (_, Value::Null) => None,
+        (Value::Str(a), Value::Str(b)) => Some(
+            a.eq_ignore_ascii_case(b) || (!a.is_ascii() && a.to_lowercase() == b.to_lowercase()),
+        ),
+        (Value::Bool(a), Value::Bool(b)) => Some(a == b),
+        (Value::Bool(a), Value::Str(s)) | (Value::Str(s), Value::Bool(a)) => {
+            Some(s.eq_ignore_ascii_case(if *a { "true" } else { "false" }))
+        }
+        (Value::Array(a), Value::Array(b)) => Some(a == b),
+        (Value::Object(a), Value::Object(b)) => Some(a == b),
+        _ => match (x.as_number(), y.as_number()) {
+            (Some(a), Some(b)) => Some(a.as_f64() == b.as_f64()),
+            _ => Some(text(x)? == text(y)?),
+        },
+    }
+}
+
+fn compare(op: Cmp, x: &Value, y: &Value) -> Value {
+    if x.is_null() || y.is_null() {
+        return Value::Bool(false);
+    }
+    match op {
+        Cmp::Eq => Value::Bool(equals(x, y).unwrap_or(false)),
+        Cmp::Ne => Value::Bool(!equals(x, y).unwrap_or(true)),
+        _ => {
+            let ordering = match (x.as_number(), y.as_number()) {
+                (Some(a), Some(b)) => a.as_f64().partial_cmp(&b.as_f64()),
+                _ => match (text(x), text(y)) {
+                    (Some(a), Some(b)) => Some(a.cmp(&b)),
+                    _ => None,
+                },
+            };
+            let Some(ordering) = ordering else {
+                return Value::Bool(false);
+            };
+            Value::Bool(match op {
+                Cmp::Lt => ordering == Ordering::Less,
+                Cmp::Le => ordering != Ordering::Greater,
+                Cmp::Gt => ordering == Ordering::Greater,
+                _ => ordering != Ordering::Less,
+            })
+        }
+    }
+}
