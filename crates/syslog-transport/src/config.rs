@@ -351,7 +351,7 @@ pub enum ConfigError {
         protocol: Protocol,
     },
     /// A framing the protocol cannot carry (datagrams take none; streams need one).
-    #[error("protocol {protocol} cannot use framing {framing:?}")]
+    #[error("protocol {protocol} cannot use framing {framing}")]
     FramingNotAllowed {
         /// The protocol.
         protocol: Protocol,

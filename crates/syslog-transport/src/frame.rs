@@ -21,6 +21,17 @@ pub enum Framing {
     None,
 }
 
+impl std::fmt::Display for Framing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::OctetCounting => "octet-counting",
+            Self::Lf => "lf",
+            Self::Nul => "nul",
+            Self::None => "none",
+        })
+    }
+}
+
 /// What non-transparent framing does with a byte inside a message that would end the
 /// frame (LF and CR for [`Framing::Lf`], since Splunk and others also break on CR; NUL
 /// for [`Framing::Nul`]).

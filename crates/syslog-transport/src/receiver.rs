@@ -225,13 +225,16 @@ async fn serve_tcp(
     tx: mpsc::Sender<Bytes>,
     stats: Arc<Stats>,
 ) {
+    // Connections live in this set, so stopping the receiver closes them all.
+    let mut connections = tokio::task::JoinSet::new();
     while let Ok((stream, _)) = listener.accept().await {
         stats.connections.fetch_add(1, Ordering::Relaxed);
+        while connections.try_join_next().is_some() {}
         let acceptor = acceptor.clone();
         let config = config.clone();
         let tx = tx.clone();
         let stats = Arc::clone(&stats);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             if let Err(e) = serve_connection(stream, acceptor, &config, &tx, &stats).await {
                 tracing::debug!(error = %e, "loopback receiver connection ended");
             }

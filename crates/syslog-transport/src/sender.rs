@@ -205,19 +205,11 @@ impl Sender {
     /// Checks that the receiver is there: connects (TCP), handshakes (TLS) and opens a
     /// session (RELP), then closes again. UDP cannot confirm anything and says so.
     pub async fn test_connection(&self) -> Result<ConnectionCheck, TransportError> {
-        let mut connection = self.connect().await?;
+        let connection = self.connect().await?;
         let peer = connection.peer.clone();
-        match &mut connection.link {
+        match &connection.link {
             Link::Udp(_) => return Ok(ConnectionCheck::Unconfirmable { peer }),
             Link::UnixDatagram(_) => return Ok(ConnectionCheck::Confirmed { peer }),
-            Link::Stream(io) | Link::Relp { io, .. } if self.tls.is_some() => {
-                let mut byte = [0u8; 1];
-                match timeout(TLS_SETTLE, io.read(&mut byte)).await {
-                    Err(_) | Ok(Ok(1..)) => {}
-                    Ok(Ok(0)) => return Err(TransportError::PeerClosed { peer }),
-                    Ok(Err(e)) => return Err(self.io_error(&peer, &e)),
-                }
-            }
             Link::Stream(_) | Link::Relp { .. } => {}
         }
         self.close(connection).await?;
@@ -530,6 +522,9 @@ impl Sender {
             None => Box::new(tcp),
         };
         if !self.config.protocol.is_relp() {
+            if self.tls.is_some() {
+                self.settle_tls(&mut io, &peer).await?;
+            }
             return Ok(Connection {
                 link: Link::Stream(io),
                 peer,
@@ -561,6 +556,20 @@ impl Sender {
                 peer,
                 detail: "the answer to `open` is not a response".to_owned(),
             }),
+        }
+    }
+
+    /// A TLS 1.3 server refuses a client certificate (or its absence) only after the
+    /// client finished the handshake, so wait briefly for that refusal before calling
+    /// the connection good. (RELP needs no wait: the `open` answer proves acceptance.)
+    async fn settle_tls(&self, io: &mut Box<dyn Io>, peer: &str) -> Result<(), TransportError> {
+        let mut byte = [0u8; 1];
+        match timeout(TLS_SETTLE, io.read(&mut byte)).await {
+            Err(_) | Ok(Ok(1..)) => Ok(()),
+            Ok(Ok(0)) => Err(TransportError::PeerClosed {
+                peer: peer.to_owned(),
+            }),
+            Ok(Err(e)) => Err(self.io_error(peer, &e)),
         }
     }
 

@@ -297,6 +297,11 @@ pub(crate) fn classify(err: &std::io::Error) -> Option<TlsFailure> {
             }
             _ => TlsFailure::Other(detail),
         },
+        rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
+            TlsFailure::Other(format!(
+                "{detail} (the receiver requires a client certificate: set client_cert_file and client_key_file)"
+            ))
+        }
         _ => TlsFailure::Other(detail),
     })
 }
