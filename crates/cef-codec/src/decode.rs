@@ -94,7 +94,7 @@ pub enum DecodeErrorKind {
     #[error("unescaped `=` inside a value")]
     UnescapedEquals,
     /// A dictionary key's value is not of the key's type (strict).
-    #[error("value of `{key}` is not a valid {kind:?}")]
+    #[error("value of `{key}` is not a valid {kind}")]
     InvalidValue {
         /// The dictionary key.
         key: &'static str,
@@ -353,6 +353,7 @@ impl<'a> Parser<'a> {
                 return self.fail(key_start, DecodeErrorKind::ExpectedKey);
             };
             let key = self.slice(key_start, key_start + key_len);
+            let key_eq = self.slice(key_start, key_start + key_len + 1);
             self.pos = key_start + key_len + 1;
             let value_start = self.pos;
             let value = self.value()?;
@@ -366,7 +367,7 @@ impl<'a> Parser<'a> {
                 })?;
             }
             pairs.push(Pair {
-                key: Cow::Borrowed(key),
+                key_eq: Cow::Borrowed(key_eq),
                 value: Text::value(value),
             });
         }

@@ -7,9 +7,17 @@ use crate::event::{Event, Text};
 /// Where encoded text goes: a byte buffer (infallible) or a formatter.
 trait Sink {
     fn put(&mut self, text: &str) -> fmt::Result;
+
+    /// Makes room for `additional` bytes, where the sink can.
+    fn reserve(&mut self, additional: usize);
 }
 
 impl Sink for Vec<u8> {
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        Vec::reserve(self, additional);
+    }
+
     #[inline]
     fn put(&mut self, text: &str) -> fmt::Result {
         self.extend_from_slice(text.as_bytes());
@@ -21,6 +29,8 @@ impl Sink for fmt::Formatter<'_> {
     fn put(&mut self, text: &str) -> fmt::Result {
         self.write_str(text)
     }
+
+    fn reserve(&mut self, _additional: usize) {}
 }
 
 /// Header fields escape `\` and `|`; line breaks were already replaced by the builder.
@@ -72,7 +82,7 @@ fn put_text<S: Sink>(
     text: &Text<'_>,
     escape: fn(u8) -> Option<&'static str>,
 ) -> fmt::Result {
-    if text.plain {
+    if text.is_plain() {
         sink.put(&text.text)
     } else {
         put_escaped(sink, text, escape)
@@ -81,6 +91,7 @@ fn put_text<S: Sink>(
 
 impl Event<'_> {
     fn write_to<S: Sink>(&self, sink: &mut S) -> fmt::Result {
+        sink.reserve(self.encoded_len());
         sink.put(self.version.prefix())?;
         for field in [
             &self.vendor,
@@ -97,8 +108,7 @@ impl Event<'_> {
         let mut separator = "";
         for pair in &self.extension {
             sink.put(separator)?;
-            sink.put(&pair.key)?;
-            sink.put("=")?;
+            sink.put(&pair.key_eq)?;
             put_text(sink, &pair.value, value_escape)?;
             separator = " ";
         }

@@ -79,13 +79,14 @@ pub enum BuildError {
     TimeOutOfRange(&'static str),
 }
 
-/// Text of an event, with whether it can be copied out without escaping. The flag is a
-/// function of the text and of where it sits (header or extension), worked out once when
-/// the event is built or decoded so that encoding plain text is a straight copy.
+/// Text of an event, with the length of its escaped form. The length is a function of the
+/// text and of where it sits (header or extension), worked out once when the event is built
+/// or decoded: the writer reserves the whole line at once, and copies text that needs no
+/// escape in one piece.
 #[derive(Clone)]
 pub(crate) struct Text<'a> {
     pub(crate) text: Cow<'a, str>,
-    pub(crate) plain: bool,
+    pub(crate) escaped_len: usize,
 }
 
 impl PartialEq for Text<'_> {
@@ -104,32 +105,50 @@ impl fmt::Debug for Text<'_> {
 
 impl<'a> Text<'a> {
     pub(crate) fn header(text: Cow<'a, str>) -> Text<'a> {
-        let plain = !text.bytes().any(|b| matches!(b, b'\\' | b'|'));
-        Text { text, plain }
+        let escapes = text.bytes().filter(|b| matches!(b, b'\\' | b'|')).count();
+        Text {
+            escaped_len: text.len() + escapes,
+            text,
+        }
     }
 
     pub(crate) fn value(text: Cow<'a, str>) -> Text<'a> {
-        let plain = !text.bytes().any(needs_value_escape);
-        Text { text, plain }
+        let escapes = text
+            .bytes()
+            .filter(|b| matches!(b, b'\\' | b'=' | b'\n' | b'\r'))
+            .count();
+        Text {
+            escaped_len: text.len() + escapes,
+            text,
+        }
+    }
+
+    /// Whether the text is written as it is.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.escaped_len == self.text.len()
     }
 
     fn into_owned(self) -> Text<'static> {
         Text {
             text: Cow::Owned(self.text.into_owned()),
-            plain: self.plain,
+            escaped_len: self.escaped_len,
         }
     }
-}
-
-pub(crate) fn needs_value_escape(b: u8) -> bool {
-    matches!(b, b'\\' | b'=' | b'\n' | b'\r')
 }
 
 /// One `key=value` pair of the extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pair<'a> {
-    pub(crate) key: Cow<'a, str>,
+    /// The key followed by its `=`, so the writer copies both at once: a dictionary key's
+    /// static text, the decoded line's own bytes, or a vendor key with `=` appended.
+    pub(crate) key_eq: Cow<'a, str>,
     pub(crate) value: Text<'a>,
+}
+
+impl Pair<'_> {
+    pub(crate) fn key(&self) -> &str {
+        self.key_eq.strip_suffix('=').unwrap_or(&self.key_eq)
+    }
 }
 
 /// A CEF event: the seven header fields and the extension, in the order its pairs were added.
@@ -194,18 +213,39 @@ impl<'a> Event<'a> {
         self.severity
     }
 
+    /// The exact length in bytes of the event's encoding, as [`Event::encode_into`] writes it.
+    pub fn encoded_len(&self) -> usize {
+        let header: usize = [
+            &self.vendor,
+            &self.product,
+            &self.device_version,
+            &self.signature_id,
+            &self.name,
+        ]
+        .iter()
+        .map(|field| field.escaped_len + 1)
+        .sum();
+        let pairs: usize = self
+            .extension
+            .iter()
+            .map(|pair| pair.key_eq.len() + pair.value.escaped_len)
+            .sum();
+        let separators = self.extension.len().saturating_sub(1);
+        self.version.prefix().len() + header + self.severity.as_str().len() + 1 + pairs + separators
+    }
+
     /// The extension's `(key, value)` pairs in order, unescaped.
     pub fn extension(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
         self.extension
             .iter()
-            .map(|pair| (&*pair.key, &*pair.value.text))
+            .map(|pair| (pair.key(), &*pair.value.text))
     }
 
     /// The value of the first pair with this key.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.extension
             .iter()
-            .find(|pair| pair.key == key)
+            .find(|pair| pair.key() == key)
             .map(|pair| &*pair.value.text)
     }
 
@@ -223,7 +263,7 @@ impl<'a> Event<'a> {
                 .extension
                 .into_iter()
                 .map(|pair| Pair {
-                    key: Cow::Owned(pair.key.into_owned()),
+                    key_eq: Cow::Owned(pair.key_eq.into_owned()),
                     value: pair.value.into_owned(),
                 })
                 .collect(),
@@ -244,7 +284,9 @@ enum Pending<'a> {
 
 #[derive(Debug, Clone)]
 struct PendingPair<'a> {
-    key: Cow<'a, str>,
+    key_eq: Cow<'a, str>,
+    /// The dictionary key's name, for errors; only dictionary keys have limits and times.
+    field: &'static str,
     value: Pending<'a>,
 }
 
@@ -332,9 +374,13 @@ impl<'a> EventBuilder<'a> {
         self
     }
 
-    fn push(mut self, key: Cow<'a, str>, value: Pending<'a>) -> Self {
+    fn push(mut self, key_eq: Cow<'a, str>, field: &'static str, value: Pending<'a>) -> Self {
         if self.error.is_none() {
-            self.extension.push(PendingPair { key, value });
+            self.extension.push(PendingPair {
+                key_eq,
+                field,
+                value,
+            });
         }
         self
     }
@@ -347,7 +393,11 @@ impl<'a> EventBuilder<'a> {
             KeyKind::Text { max_chars } => Some(max_chars),
             _ => None,
         };
-        self.push(Cow::Borrowed(def.name()), Pending::Text { text, max_chars })
+        self.push(
+            Cow::Borrowed(def.wire()),
+            def.name(),
+            Pending::Text { text, max_chars },
+        )
     }
 
     fn push_display(self, def: &'static KeyDef, value: impl fmt::Display) -> Self {
@@ -405,7 +455,8 @@ impl<'a> EventBuilder<'a> {
 
     /// A timestamp, written in the builder's [`TimeFormat`].
     pub fn time(self, key: TimeKey, value: OffsetDateTime) -> Self {
-        self.push(Cow::Borrowed(key.def().name()), Pending::Time(value))
+        let def = key.def();
+        self.push(Cow::Borrowed(def.wire()), def.name(), Pending::Time(value))
     }
 
     /// The label of a custom slot: `label(keys::CS1, "Firmware")` writes `cs1Label=Firmware`.
@@ -419,24 +470,20 @@ impl<'a> EventBuilder<'a> {
 
     /// A vendor key outside the dictionary, such as `PANWIoTProfile`. The key must match
     /// `[A-Za-z0-9_]+` and must not be a dictionary key; its value has no length limit.
-    pub fn vendor_field(
-        self,
-        key: impl Into<Cow<'a, str>>,
-        value: impl Into<Cow<'a, str>>,
-    ) -> Self {
-        let key = key.into();
-        if !crate::keys::is_valid_key_name(&key) {
-            return self.fail(BuildError::InvalidVendorKey(key.into_owned()));
+    pub fn vendor_field(self, key: &str, value: impl Into<Cow<'a, str>>) -> Self {
+        if !crate::keys::is_valid_key_name(key) {
+            return self.fail(BuildError::InvalidVendorKey(key.to_owned()));
         }
-        if crate::keys::lookup(&key).is_some() {
-            return self.fail(BuildError::DictionaryKeyAsVendorKey(key.into_owned()));
+        if crate::keys::lookup(key).is_some() {
+            return self.fail(BuildError::DictionaryKeyAsVendorKey(key.to_owned()));
         }
         let text = value.into();
         if text.is_empty() {
             return self;
         }
         self.push(
-            key,
+            Cow::Owned(format!("{key}=")),
+            "vendor key",
             Pending::Text {
                 text,
                 max_chars: None,
@@ -463,17 +510,22 @@ impl<'a> EventBuilder<'a> {
         let severity = self.severity.ok_or(BuildError::MissingHeader("severity"))?;
 
         let mut extension = Vec::with_capacity(self.extension.len());
-        for PendingPair { key, value } in self.extension {
+        for PendingPair {
+            key_eq,
+            field,
+            value,
+        } in self.extension
+        {
             let text = match value {
                 Pending::Text { text, max_chars } => {
-                    fit(static_name(&key), clean_value(text), max_chars, policy)?
+                    fit(field, clean_value(text), max_chars, policy)?
                 }
                 Pending::Time(at) => format_timestamp(at, self.time_format)
                     .map(Cow::Owned)
-                    .ok_or_else(|| BuildError::TimeOutOfRange(static_name(&key)))?,
+                    .ok_or(BuildError::TimeOutOfRange(field))?,
             };
             extension.push(Pair {
-                key,
+                key_eq,
                 value: Text::value(text),
             });
         }
@@ -488,12 +540,6 @@ impl<'a> EventBuilder<'a> {
             extension,
         })
     }
-}
-
-/// The dictionary's static name for a key, for errors; only dictionary keys have limits or
-/// timestamps, so the fallback is never shown.
-fn static_name(key: &str) -> &'static str {
-    crate::keys::lookup(key).map_or("vendor key", KeyDef::name)
 }
 
 /// Whether a character is a control character other than tab, CR and LF. Those have no

@@ -37,10 +37,28 @@ pub enum KeyKind {
     Time,
 }
 
+impl std::fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyKind::Text { .. } => "string",
+            KeyKind::Int => "32-bit integer",
+            KeyKind::Port => "port number",
+            KeyKind::Long => "64-bit integer",
+            KeyKind::Float => "finite number",
+            KeyKind::Ipv4 => "IPv4 address",
+            KeyKind::Ipv6 => "IPv6 address",
+            KeyKind::Mac => "MAC address (six hex octets separated by `:`)",
+            KeyKind::Time => "CEF timestamp",
+        })
+    }
+}
+
 /// One entry of the dictionary: the key as written on the wire, its full name, its kind and,
 /// for a custom slot, its label key.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct KeyDef {
+    /// The key followed by `=`, as the writer copies it.
+    wire: &'static str,
     name: &'static str,
     full_name: &'static str,
     kind: KeyKind,
@@ -51,6 +69,11 @@ impl KeyDef {
     /// The key as written in an extension, for example `src`.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The key followed by `=`.
+    pub(crate) fn wire(&self) -> &'static str {
+        self.wire
     }
 
     /// The dictionary's full name, for example `sourceAddress`.
@@ -121,6 +144,7 @@ macro_rules! dictionary {
         $(
             #[doc = concat!("`", $name, "` (", $full, ").")]
             pub const $konst: $ty = $ty(&KeyDef {
+                wire: concat!($name, "="),
                 name: $name,
                 full_name: $full,
                 kind: $kind,
@@ -299,6 +323,7 @@ mod tests {
         for def in ALL {
             assert_eq!(lookup(def.name()), Some(*def), "{}", def.name());
             assert!(is_valid_key_name(def.name()));
+            assert_eq!(def.wire(), format!("{}=", def.name()));
             if let Some(label) = def.label() {
                 assert_eq!(lookup(label.name()), Some(label));
                 assert!(matches!(label.kind(), KeyKind::Text { .. }));

@@ -1,0 +1,278 @@
+//! Property tests of the codec's laws.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use cef_codec::keys::{self, Key, KeyKind};
+use cef_codec::{
+    Band, CefVersion, Decoder, Event, EventBuilder, LengthPolicy, MacAddress, Severity, TimeFormat,
+};
+use proptest::prelude::*;
+use time::OffsetDateTime;
+
+/// Text that leans on the characters CEF treats specially, with any Unicode around them.
+fn tricky_text() -> impl Strategy<Value = String> {
+    let special = prop::sample::select(vec![
+        "\\", "|", "=", "\n", "\r", "\r\n", " ", "  ", "\\n", "\\=", " a=", " key=x", "CEF:0|",
+        "\u{0}", "\t", "é", "😀",
+    ]);
+    let piece = prop_oneof![
+        3 => special.prop_map(str::to_owned),
+        2 => "[a-zA-Z0-9_.:/-]{1,8}",
+        1 => any::<String>(),
+    ];
+    prop::collection::vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+}
+
+#[derive(Debug, Clone)]
+enum Field {
+    Text(keys::TextKey, String),
+    Vendor(String, String),
+    Label(&'static keys::KeyDef, String),
+    Int(keys::IntKey, i32),
+    Port(keys::PortKey, u16),
+    Long(keys::LongKey, i64),
+    Float(keys::FloatKey, f64),
+    Ipv4(keys::Ipv4Key, Ipv4Addr),
+    Ipv6(keys::Ipv6Key, Ipv6Addr),
+    Mac(keys::MacKey, [u8; 6]),
+    Time(keys::TimeKey, i64),
+}
+
+fn field() -> impl Strategy<Value = Field> {
+    let text_keys = prop::sample::select(vec![
+        keys::MSG,
+        keys::ACT,
+        keys::EXTERNAL_ID,
+        keys::CS1,
+        keys::CS6_LABEL,
+        keys::DVCHOST,
+        keys::FLEX_STRING2,
+        keys::REQUEST,
+    ]);
+    let vendor_key =
+        "[A-Za-z0-9_]{1,12}".prop_filter("not a dictionary key", |k| keys::lookup(k).is_none());
+    let labeled = prop::sample::select(vec![
+        keys::CS1.def(),
+        keys::CN2.def(),
+        keys::CFP3.def(),
+        keys::C6A4.def(),
+        keys::FLEX_DATE1.def(),
+        keys::DEVICE_CUSTOM_DATE2.def(),
+    ]);
+    // Times within the years the text form can write.
+    let millis = -62_135_596_800_000i64..253_402_300_799_000;
+    prop_oneof![
+        4 => (text_keys, tricky_text()).prop_map(|(k, v)| Field::Text(k, v)),
+        2 => (vendor_key, tricky_text()).prop_map(|(k, v)| Field::Vendor(k, v)),
+        1 => (labeled, tricky_text()).prop_map(|(k, v)| Field::Label(k, v)),
+        1 => any::<i32>().prop_map(|v| Field::Int(keys::CNT, v)),
+        1 => any::<u16>().prop_map(|v| Field::Port(keys::DPT, v)),
+        1 => any::<i64>().prop_map(|v| Field::Long(keys::CN1, v)),
+        1 => any::<f64>().prop_filter("finite", |v| v.is_finite()).prop_map(|v| Field::Float(keys::CFP2, v)),
+        1 => any::<u32>().prop_map(|v| Field::Ipv4(keys::SRC, Ipv4Addr::from(v))),
+        1 => any::<u128>().prop_map(|v| Field::Ipv6(keys::C6A3, Ipv6Addr::from(v))),
+        1 => any::<[u8; 6]>().prop_map(|v| Field::Mac(keys::SMAC, v)),
+        1 => millis.prop_map(|v| Field::Time(keys::RT, v)),
+    ]
+}
+
+fn severity() -> impl Strategy<Value = Severity> {
+    prop_oneof![
+        (0u8..=10).prop_map(|l| Severity::new(l).unwrap()),
+        prop::sample::select(vec![
+            Band::Unknown,
+            Band::Low,
+            Band::Medium,
+            Band::High,
+            Band::VeryHigh
+        ])
+        .prop_map(Severity::from),
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    v1: bool,
+    header: [String; 5],
+    severity: Severity,
+    fields: Vec<Field>,
+    text_times: bool,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        any::<bool>(),
+        [
+            tricky_text(),
+            tricky_text(),
+            tricky_text(),
+            tricky_text(),
+            tricky_text(),
+        ],
+        severity(),
+        prop::collection::vec(field(), 0..16),
+        any::<bool>(),
+    )
+        .prop_map(|(v1, header, severity, fields, text_times)| Spec {
+            v1,
+            header,
+            severity,
+            fields,
+            text_times,
+        })
+}
+
+fn build(spec: &Spec) -> Event<'_> {
+    let [vendor, product, version, id, name] = &spec.header;
+    let mut builder: EventBuilder<'_> = Event::builder()
+        .cef_version(if spec.v1 {
+            CefVersion::V1
+        } else {
+            CefVersion::V0
+        })
+        .vendor(vendor.as_str())
+        .product(product.as_str())
+        .device_version(version.as_str())
+        .signature_id(id.as_str())
+        .name(name.as_str())
+        .severity(spec.severity)
+        .time_format(if spec.text_times {
+            TimeFormat::Text
+        } else {
+            TimeFormat::EpochMillis
+        });
+    for field in &spec.fields {
+        builder = match field {
+            Field::Text(k, v) => builder.text(*k, v.as_str()),
+            Field::Vendor(k, v) => builder.vendor_field(k, v.as_str()),
+            Field::Label(def, v) => match def.kind() {
+                KeyKind::Text { .. } => builder.label(keys::CS1, v.as_str()),
+                KeyKind::Long => builder.label(keys::CN2, v.as_str()),
+                KeyKind::Float => builder.label(keys::CFP3, v.as_str()),
+                KeyKind::Ipv6 => builder.label(keys::C6A4, v.as_str()),
+                _ if def.name() == "flexDate1" => builder.label(keys::FLEX_DATE1, v.as_str()),
+                _ => builder.label(keys::DEVICE_CUSTOM_DATE2, v.as_str()),
+            },
+            Field::Int(k, v) => builder.int(*k, *v),
+            Field::Port(k, v) => builder.port(*k, *v),
+            Field::Long(k, v) => builder.long(*k, *v),
+            Field::Float(k, v) => builder.float(*k, *v),
+            Field::Ipv4(k, v) => builder.ipv4(*k, *v),
+            Field::Ipv6(k, v) => builder.ipv6(*k, *v),
+            Field::Mac(k, v) => builder.mac(*k, MacAddress(*v)),
+            Field::Time(k, v) => builder.time(
+                *k,
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(*v) * 1_000_000).unwrap(),
+            ),
+        };
+    }
+    builder.build().unwrap()
+}
+
+/// Positions of the `|` that are not escaped, reading escapes as pairs.
+fn unescaped_pipes(line: &[u8]) -> Vec<usize> {
+    let mut pipes = Vec::new();
+    let mut at = 0;
+    while let Some(&byte) = line.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b'|' => {
+                pipes.push(at);
+                at += 1;
+            }
+            _ => at += 1,
+        }
+    }
+    pipes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn strict_decoding_reads_back_what_was_encoded(spec in spec()) {
+        let event = build(&spec);
+        let line = event.encode();
+        prop_assert_eq!(Decoder::strict().decode_bytes(&line).unwrap(), event.clone());
+        // With a line terminator and a syslog header too.
+        let framed = format!("<134>Nov 24 04:00:00 host {event}\n");
+        prop_assert_eq!(Decoder::strict().syslog_header(true).decode(&framed).unwrap(), event);
+    }
+
+    #[test]
+    fn lenient_decoding_agrees_when_the_last_value_has_no_trailing_space(spec in spec()) {
+        let event = build(&spec);
+        let ends_clean = event.extension().last().is_none_or(|(_, v)| v.trim_end() == v);
+        let line = event.to_string();
+        if ends_clean {
+            prop_assert_eq!(Decoder::lenient().decode(&line).unwrap(), event);
+        }
+    }
+
+    #[test]
+    fn no_encoded_line_holds_a_raw_line_break(spec in spec()) {
+        let line = build(&spec).encode();
+        prop_assert!(!line.contains(&b'\n') && !line.contains(&b'\r'));
+        prop_assert!(!line.contains(&0));
+    }
+
+    #[test]
+    fn the_header_has_exactly_seven_separators(spec in spec()) {
+        let event = build(&spec);
+        let line = event.encode();
+        let pipes = unescaped_pipes(&line);
+        let value_pipes: usize = event.extension().map(|(_, v)| v.matches('|').count()).sum();
+        prop_assert_eq!(pipes.len(), 7 + value_pipes);
+        // The seventh closes the severity, and everything after it is the extension.
+        let extension_start = pipes[6] + 1;
+        let header = std::str::from_utf8(&line[..extension_start]).unwrap();
+        let closing = format!("|{}|", event.severity());
+        prop_assert!(header.ends_with(&closing), "{} does not end with {}", header, closing);
+        prop_assert_eq!(extension_start == line.len(), event.extension().len() == 0);
+    }
+
+    #[test]
+    fn encoded_length_display_and_buffer_agree(spec in spec()) {
+        let event = build(&spec);
+        let mut buffer = b"earlier bytes stay ".to_vec();
+        event.encode_into(&mut buffer);
+        let line = event.to_string();
+        prop_assert_eq!(&buffer[19..], line.as_bytes());
+        prop_assert_eq!(event.encoded_len(), line.len());
+    }
+
+    #[test]
+    fn truncation_keeps_a_prefix_within_the_limit(text in tricky_text(), reject in any::<bool>()) {
+        let policy = if reject { LengthPolicy::Reject } else { LengthPolicy::Truncate };
+        let built = Event::builder()
+            .vendor("V").product("P").device_version("1").signature_id("i").name("n")
+            .severity(Severity::LOW)
+            .length_policy(policy)
+            .text(keys::THREAT_ATTACK_ID, text.as_str())
+            .build();
+        let cleaned: String = text.chars().map(|c| if c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r') { '\u{FFFD}' } else { c }).collect();
+        match built {
+            Ok(event) => {
+                let value = event.get("threatAttackID").unwrap_or("");
+                prop_assert!(value.chars().count() <= 32);
+                prop_assert!(cleaned.starts_with(value));
+                prop_assert!(reject || value.chars().count() == cleaned.chars().count().min(32));
+                prop_assert!(!reject || value == cleaned);
+            }
+            Err(error) => {
+                prop_assert!(reject && cleaned.chars().count() > 32, "{error}");
+            }
+        }
+    }
+
+    #[test]
+    fn decoders_never_panic(line in tricky_text(), prefix in prop::sample::select(vec!["", "CEF:0|", "CEF:1|a|b|c|d|e|5|", "host CEF:0|V|P|1|i|n|Low|k="])) {
+        let line = format!("{prefix}{line}");
+        for decoder in [Decoder::strict(), Decoder::lenient()] {
+            for syslog in [false, true] {
+                let _result = decoder.syslog_header(syslog).decode(&line);
+            }
+        }
+    }
+}
