@@ -11,7 +11,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use serde_json::{Map, Value as Json};
 use xdm_modeling::testdata::{self, Outcome, TestData};
 use xdm_modeling::{Model, Rules, Schema};
 
@@ -174,6 +173,7 @@ fn run_stream(
 ) -> Result<Counts> {
     let mut counts = Counts::default();
     let mut line = String::new();
+    let mut buffer = Vec::with_capacity(4096);
     let mut line_no = 0u64;
     loop {
         line.clear();
@@ -189,21 +189,14 @@ fn run_stream(
             continue;
         }
         counts.events += 1;
-        let event: Map<String, Json> = match serde_json::from_str(text) {
-            Ok(event) => event,
-            Err(e) => {
-                counts.bad += 1;
-                eprintln!("{name}:{line_no}: not a JSON object: {e}");
-                continue;
-            }
-        };
-        match model.apply_owned(event) {
-            Ok(Some(record)) => {
+        buffer.clear();
+        match model.apply_json_line(text, &mut buffer) {
+            Ok(true) => {
                 counts.records += 1;
-                serde_json::to_writer(&mut *out, &record).context("cannot write to stdout")?;
-                out.write_all(b"\n").context("cannot write to stdout")?;
+                buffer.push(b'\n');
+                out.write_all(&buffer).context("cannot write to stdout")?;
             }
-            Ok(None) => counts.dropped += 1,
+            Ok(false) => counts.dropped += 1,
             Err(e) => {
                 counts.bad += 1;
                 eprintln!("{name}:{line_no}: {e}");

@@ -302,6 +302,9 @@ pub struct Model {
     plan: Plan,
     columns: Vec<Option<Column>>,
     outputs: Vec<(String, usize, XdmType)>,
+    /// Lower-cased column names and their slots, sorted for binary search (cheaper than
+    /// hashing for the few dozen columns a rule reads).
+    lookup: Vec<(String, usize)>,
     time_slot: usize,
     now_us: i64,
 }
@@ -321,11 +324,15 @@ impl Model {
             .map(|(i, s)| (s.name.clone(), i, xdm::field_type(&s.name)))
             .collect();
         let time_slot = plan.by_name.get("_time").copied().unwrap_or(0);
+        let mut lookup: Vec<(String, usize)> =
+            plan.by_name.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        lookup.sort_unstable();
         Model {
             dataset,
             plan,
             columns,
             outputs,
+            lookup,
             time_slot,
             now_us: 0,
         }
@@ -407,13 +414,62 @@ impl Model {
     }
 
     fn slot_of(&self, key: &str) -> Option<usize> {
-        if let Some(&slot) = self.plan.by_name.get(key) {
-            return Some(slot);
-        }
+        let find = |k: &str| {
+            self.lookup
+                .binary_search_by(|(name, _)| name.as_str().cmp(k))
+                .ok()
+                .map(|i| self.lookup[i].1)
+        };
         if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            return self.plan.by_name.get(&key.to_ascii_lowercase()).copied();
+            find(&key.to_ascii_lowercase())
+        } else {
+            find(key)
         }
-        None
+    }
+
+    /// The NDJSON fast path: reads one JSON object, models it and appends the record's
+    /// JSON (no newline) to `out`. Returns whether a record was written (`false` when a
+    /// filter dropped the event). Columns the rule never reads are skipped unparsed.
+    ///
+    /// # Errors
+    /// [`LineError::Json`] when the text is not one JSON object, [`LineError::Apply`] as
+    /// [`Model::apply`]. Nothing is appended on error.
+    pub fn apply_json_line(&self, line: &str, out: &mut Vec<u8>) -> Result<bool, LineError> {
+        let mut frame = Frame::new(self.plan.slots.len());
+        frame.now_us = self.now_us;
+        let mut de = serde_json::Deserializer::from_str(line);
+        let mut failure = None;
+        serde::de::DeserializeSeed::deserialize(
+            row::RowSeed {
+                model: self,
+                frame: &mut frame,
+                failure: &mut failure,
+            },
+            &mut de,
+        )
+        .map_err(LineError::Json)?;
+        de.end().map_err(LineError::Json)?;
+        if let Some(e) = failure {
+            return Err(LineError::Apply(e));
+        }
+        let count = self.plan.pipelines.len();
+        let initial = if count > 1 {
+            Some(frame.row.clone())
+        } else {
+            None
+        };
+        for (i, steps) in self.plan.pipelines.iter().enumerate() {
+            if i > 0
+                && let Some(initial) = &initial
+            {
+                frame.row.clone_from(initial);
+            }
+            if run_steps(steps, &mut frame) {
+                self.write_record(&frame, out);
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn column_value(&self, slot: usize, value: Value) -> Result<Value, ApplyError> {
@@ -492,6 +548,47 @@ impl Model {
         }
         out
     }
+
+    fn write_record(&self, frame: &Frame, out: &mut Vec<u8>) {
+        fn field(out: &mut Vec<u8>, first: &mut bool, name: &str, value: &dyn erased::Write) {
+            if !*first {
+                out.push(b',');
+            }
+            *first = false;
+            write_json(out, name);
+            out.push(b':');
+            value.write(out);
+        }
+        let mut first = true;
+        out.push(b'{');
+        let time = &frame.row[self.time_slot];
+        if !time.is_null() {
+            field(out, &mut first, "_time", time);
+        }
+        for (name, slot, kind) in &self.outputs {
+            let value = &frame.row[*slot];
+            if value.is_null() {
+                continue;
+            }
+            let needs_cast = matches!(
+                (kind, value),
+                (
+                    XdmType::String,
+                    Value::Array(_)
+                        | Value::Object(_)
+                        | Value::Int(_)
+                        | Value::Float(_)
+                        | Value::Bool(_)
+                ) | (XdmType::Int, Value::Str(_))
+            );
+            if needs_cast {
+                field(out, &mut first, name, &coerce_output(value, *kind));
+            } else {
+                field(out, &mut first, name, value);
+            }
+        }
+        out.push(b'}');
+    }
 }
 
 fn run_steps(steps: &[Step], frame: &mut Frame) -> bool {
@@ -535,6 +632,119 @@ fn coerce_output(value: &Value, kind: XdmType) -> Json {
             _ => value.to_json(),
         },
         _ => value.to_json(),
+    }
+}
+
+/// Serialising our own values into a byte buffer cannot fail.
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing to a Vec does no I/O, and every value here is representable in JSON.
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+mod erased {
+    /// A value that writes itself as JSON.
+    pub(crate) trait Write {
+        fn write(&self, out: &mut Vec<u8>);
+    }
+
+    impl Write for crate::Value {
+        fn write(&self, out: &mut Vec<u8>) {
+            super::write_json(out, self);
+        }
+    }
+
+    impl Write for serde_json::Value {
+        fn write(&self, out: &mut Vec<u8>) {
+            super::write_json(out, self);
+        }
+    }
+}
+
+/// Why one NDJSON line could not be modeled.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// The line is not one JSON object.
+    #[error("not a JSON object: {0}")]
+    Json(serde_json::Error),
+    /// The event does not fit the schema.
+    #[error(transparent)]
+    Apply(ApplyError),
+}
+
+mod row {
+    //! Deserialises an event's top-level object straight into the model's slots.
+
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    use crate::eval::Frame;
+    use crate::{ApplyError, Model, Value};
+
+    pub(crate) struct RowSeed<'a> {
+        pub(crate) model: &'a Model,
+        pub(crate) frame: &'a mut Frame,
+        pub(crate) failure: &'a mut Option<ApplyError>,
+    }
+
+    struct KeySeed<'a>(&'a Model);
+
+    impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+        type Value = Option<usize>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl Visitor<'_> for KeySeed<'_> {
+        type Value = Option<usize>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a field name")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+            Ok(self.0.slot_of(key))
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+        type Value = ();
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for RowSeed<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object (one event)")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(slot) = map.next_key_seed(KeySeed(self.model))? {
+                match slot {
+                    Some(slot) => {
+                        let json: serde_json::Value = map.next_value()?;
+                        match self.model.column_value(slot, Value::from_json_owned(json)) {
+                            Ok(v) => self.frame.row[slot] = v,
+                            Err(e) => {
+                                if self.failure.is_none() {
+                                    *self.failure = Some(e);
+                                }
+                            }
+                        }
+                    }
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }
 

@@ -152,6 +152,22 @@ impl Value {
     }
 }
 
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(n) => serializer.serialize_i64(*n),
+            Value::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
+            Value::Float(_) => serializer.serialize_unit(),
+            Value::Str(s) => serializer.serialize_str(s),
+            Value::Array(items) => serializer.collect_seq(items.iter()),
+            Value::Object(map) => map.serialize(serializer),
+            Value::Timestamp(us) => serializer.serialize_str(&crate::time_fmt::rfc3339(*us)),
+        }
+    }
+}
+
 /// A number read from a value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Number {

@@ -5,20 +5,20 @@ use serde_json::{Map, Value, json};
 use xdm_modeling::testdata::{Outcome, TestData, run_event};
 use xdm_modeling::{ApplyError, BITSIGHT_DATASET, CompileError, Rules, Schema, bitsight_model};
 
-/// Evaluates `expr` against `event` through a one-assignment rule.
-fn eval(expr: &str, event: Value) -> Value {
-    let source = format!("[MODEL: dataset=t]\nalter xdm.event.id = {expr};");
-    let rules = Rules::parse("t.xif", source);
-    let errors: Vec<_> = rules.check().into_iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "{expr}: {}", rules.render(&errors));
-    let model = rules.compile(None, None).unwrap();
-    // xdm.event.id is a string field: read the raw value through a temp to keep its type.
+/// Evaluates `expr` against `event` through a temporary, read back through an array so the
+/// value keeps its own type (a string XDM field would cast it).
+fn eval(expr: &str, event: &Value) -> Value {
     let source =
         format!("[MODEL: dataset=t]\nalter v = {expr} | alter xdm.event.tags = arraycreate(v);");
     let rules = Rules::parse("t.xif", source);
-    let typed = rules.compile(None, None).unwrap();
-    drop(model);
-    let record = typed.apply_value(&event).unwrap().unwrap();
+    let errors: Vec<_> = rules
+        .check()
+        .into_iter()
+        .filter(xdm_modeling::Diagnostic::is_error)
+        .collect();
+    assert!(errors.is_empty(), "{expr}: {}", rules.render(&errors));
+    let model = rules.compile(None, None).unwrap();
+    let record = model.apply_value(event).unwrap().unwrap();
     record["xdm.event.tags"][0].clone()
 }
 
@@ -127,7 +127,7 @@ fn function_semantics() {
     ];
     let mut table = Map::new();
     for case in cases {
-        table.insert(case.to_owned(), eval(case, event.clone()));
+        table.insert(case.to_owned(), eval(case, &event));
     }
     insta::assert_json_snapshot!("function_semantics", table);
 }
@@ -156,7 +156,11 @@ call helper | filter x incidr "10.0.0.0/8" or not y contains "z" ;
 alter xdm.event.description = arraystring(arraymap(objects -> [], "@element" -> ["a.b"]), ",");
 "#;
     let rules = Rules::parse("shapes.xif", source);
-    let errors: Vec<_> = rules.check().into_iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = rules
+        .check()
+        .into_iter()
+        .filter(xdm_modeling::Diagnostic::is_error)
+        .collect();
     assert!(errors.is_empty(), "{}", rules.render(&errors));
     assert_eq!(rules.datasets(), ["legacy_raw", "other_raw"]);
     let model = rules.compile(Some("OTHER_RAW"), None).unwrap();
@@ -300,7 +304,7 @@ mod laws {
 
         #[test]
         fn integers_round_trip_through_text(n in any::<i64>()) {
-            let v = eval("to_integer(to_string(n))", json!({"n": n}));
+            let v = eval("to_integer(to_string(n))", &json!({"n": n}));
             prop_assert_eq!(v, json!(n));
         }
 
@@ -308,14 +312,14 @@ mod laws {
         fn negative_index_counts_from_the_end(items in proptest::collection::vec("[a-z]{1,5}", 1..8), back in 1usize..8) {
             prop_assume!(back <= items.len());
             let expected = json!(items[items.len() - back]);
-            let v = eval(&format!("arrayindex(arr, -{back})"), json!({"arr": items}));
+            let v = eval(&format!("arrayindex(arr, -{back})"), &json!({"arr": items}));
             prop_assert_eq!(v, expected);
         }
 
         #[test]
         fn split_then_join_is_identity(parts in proptest::collection::vec("[a-z ]{0,6}", 1..6)) {
             let joined = parts.join(",");
-            let v = eval("arraystring(split(s, \",\"), \",\")", json!({"s": joined}));
+            let v = eval("arraystring(split(s, \",\"), \",\")", &json!({"s": joined}));
             prop_assert_eq!(v, json!(joined));
         }
     }
