@@ -21,7 +21,7 @@ pub use file::{FileSink, FileSinkOptions};
 pub use hec::{HecOptions, HecSink};
 pub use http::HttpOptions;
 pub use stdout::WriterSink;
-pub use syslog::SyslogSink;
+pub use syslog::{SyslogSink, SyslogSinkError};
 pub use xsiam::{XsiamOptions, XsiamSink};
 
 /// A destination for batches of records. Object safe: binaries hold a `Box<dyn Sink>`
@@ -230,6 +230,82 @@ pub enum SinkBuildError {
     Client(#[source] reqwest::Error),
 }
 
+/// What [`open_sink`] needs besides `[output]`.
+pub struct SinkContext<'a> {
+    /// `[siem]`, needed by `kind = "syslog"`.
+    pub siem: Option<&'a crate::config::SiemConfig>,
+    /// The binary's record format, deciding JSON or text for the HTTP sinks when
+    /// `[output] format` is absent.
+    pub default_format: crate::config::RecordFormat,
+    /// APP-NAME of syslog messages unless `[siem] app_name` says otherwise.
+    pub app_name: &'a str,
+    /// The binary's environment lookup, for secrets named by `*_env` keys.
+    pub lookup_env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+}
+
+/// Opens the sink `[output]` describes, resolving its secret.
+pub async fn open_sink(
+    output: &crate::config::OutputConfig,
+    context: &SinkContext<'_>,
+) -> Result<Box<dyn Sink>, OpenSinkError> {
+    use crate::config::OutputConfig;
+    Ok(match output {
+        OutputConfig::Stdout { .. } => Box::new(WriterSink::stdout()),
+        OutputConfig::File {
+            path,
+            rotate_size,
+            keep_files,
+            ..
+        } => Box::new(
+            FileSink::open(FileSinkOptions {
+                path: path.clone(),
+                rotate_bytes: rotate_size.map(|size| size.0),
+                keep_files: *keep_files,
+            })
+            .await?,
+        ),
+        OutputConfig::Syslog { .. } => {
+            let siem = context.siem.ok_or(OpenSinkError::MissingSiem)?;
+            Box::new(SyslogSink::from_config(siem, context.app_name)?)
+        }
+        OutputConfig::Xsiam(xsiam) => {
+            let key = xsiam
+                .api_key_source()
+                .resolve("output.api_key", context.lookup_env)?;
+            let options = XsiamOptions::from_config(xsiam, key, context.default_format);
+            Box::new(XsiamSink::new(&options)?)
+        }
+        OutputConfig::SplunkHec(hec) => {
+            let token = hec
+                .token_source()
+                .resolve("output.token", context.lookup_env)?;
+            Box::new(HecSink::new(HecOptions::from_config(
+                hec,
+                token,
+                context.default_format,
+            ))?)
+        }
+    })
+}
+
+/// The sink `[output]` describes could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenSinkError {
+    /// `kind = "syslog"` without a `[siem]` section.
+    #[error("[output] kind = \"syslog\" needs a [siem] section naming the receiver")]
+    MissingSiem,
+    /// The API key or token could not be resolved.
+    #[error(transparent)]
+    Secret(#[from] crate::config::SecretError),
+    /// A file or HTTP sink could not be built.
+    #[error(transparent)]
+    Build(#[from] SinkBuildError),
+    /// The syslog sink could not be built.
+    #[error(transparent)]
+    Syslog(#[from] syslog::SyslogSinkError),
+}
+
 /// The index of the first record holding a line feed, which would split it in two on a
 /// line-delimited destination.
 fn first_multiline(records: &[Bytes]) -> Option<usize> {
@@ -249,5 +325,63 @@ fn reject_multiline(batch: Vec<Bytes>) -> Result<Vec<Bytes>, SinkError> {
             },
             batch,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{OutputConfig, RecordFormat, parse_config};
+
+    fn output(text: &str) -> OutputConfig {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            output: OutputConfig,
+        }
+        let doc: Doc = parse_config(text, std::path::Path::new("t.toml")).unwrap();
+        doc.output
+    }
+
+    fn context<'a>(lookup_env: &'a (dyn Fn(&str) -> Option<String> + Sync)) -> SinkContext<'a> {
+        SinkContext {
+            siem: None,
+            default_format: RecordFormat::Cef,
+            app_name: "test",
+            lookup_env,
+        }
+    }
+
+    #[tokio::test]
+    async fn opens_the_sink_the_config_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.log");
+        let no_env = |_: &str| None;
+        let file = output(&format!(
+            "[output]\nkind = \"file\"\npath = {:?}\nrotate_size = \"1MiB\"\n",
+            path.display().to_string()
+        ));
+        let mut sink = open_sink(&file, &context(&no_env)).await.unwrap();
+        assert_eq!(sink.describe(), format!("file {}", path.display()));
+        sink.send(vec![Bytes::from_static(b"x")]).await.unwrap();
+        sink.close().await.unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "x\n");
+
+        let xsiam = output(
+            "[output]\nkind = \"xsiam\"\nurl = \"https://api-t.example\"\napi_key_env = \"XSIAM_KEY\"\n",
+        );
+        let missing = open_sink(&xsiam, &context(&no_env)).await.err().unwrap();
+        assert_eq!(
+            missing.to_string(),
+            "output.api_key: environment variable XSIAM_KEY is not set"
+        );
+        let with_key = |name: &str| (name == "XSIAM_KEY").then(|| "secret-key".to_owned());
+        let sink = open_sink(&xsiam, &context(&with_key)).await.unwrap();
+        assert_eq!(sink.describe(), "xsiam https://api-t.example/logs/v1/event");
+
+        let syslog = output("[output]\nkind = \"syslog\"\n");
+        assert!(matches!(
+            open_sink(&syslog, &context(&no_env)).await,
+            Err(OpenSinkError::MissingSiem)
+        ));
     }
 }
