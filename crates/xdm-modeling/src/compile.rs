@@ -265,7 +265,7 @@ impl Compiler<'_, '_> {
 
     /// Compiles an expression, folding it when it reads nothing from the event.
     fn expr(&mut self, e: &Expr) -> Node {
-        let node = self.expr_inner(e, false);
+        let node = self.expr_inner(e);
         fold(node)
     }
 
@@ -292,7 +292,7 @@ impl Compiler<'_, '_> {
                     }
                 }
             }
-            _ => Pattern::Dynamic(Box::new(fold(self.expr_inner(e, false)))),
+            _ => Pattern::Dynamic(Box::new(fold(self.expr_inner(e)))),
         }
     }
 
@@ -310,7 +310,7 @@ impl Compiler<'_, '_> {
         }
     }
 
-    fn expr_inner(&mut self, e: &Expr, _regex: bool) -> Node {
+    fn expr_inner(&mut self, e: &Expr) -> Node {
         match &e.kind {
             ExprKind::Null => Node::Lit(Value::Null),
             ExprKind::Bool(b) => Node::Lit(Value::Bool(*b)),
@@ -394,18 +394,13 @@ impl Compiler<'_, '_> {
                 _ => None,
             }
         };
-        let cmp = |c: Cmp| c;
         match op {
             BinOp::Eq | BinOp::Ne => {
                 // `x = null` / `x != null` are explicit null tests, not three-valued equality.
                 if let Some(tested) = null_test(left, right) {
                     return Node::IsNull(self.boxed(&tested), op == BinOp::Ne);
                 }
-                let c = if op == BinOp::Eq {
-                    cmp(Cmp::Eq)
-                } else {
-                    Cmp::Ne
-                };
+                let c = if op == BinOp::Eq { Cmp::Eq } else { Cmp::Ne };
                 Node::Compare(c, self.boxed(left), self.boxed(right))
             }
             BinOp::Lt => Node::Compare(Cmp::Lt, self.boxed(left), self.boxed(right)),

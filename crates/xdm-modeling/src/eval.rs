@@ -27,7 +27,7 @@ impl Frame {
         Self {
             row: vec![Value::Null; slots],
             elements: Vec::new(),
-            stack: Vec::with_capacity(32),
+            stack: Vec::new(),
             now_us: 0,
         }
     }

@@ -111,7 +111,8 @@ impl Value {
             Value::Int(n) => n.to_string(),
             Value::Float(f) => float_text(*f),
             Value::Str(s) => s.to_string(),
-            Value::Array(_) | Value::Object(_) => self.to_json().to_string(),
+            // Serialised in place: no intermediate JSON tree is built.
+            Value::Array(_) | Value::Object(_) => serde_json::to_string(self).unwrap_or_default(),
             Value::Timestamp(us) => crate::time_fmt::rfc3339(*us),
         }
     }
