@@ -14,11 +14,11 @@ use url::Url;
 
 use crate::config::ClientConfig;
 use crate::error::{ApiError, ConfigError, Endpoint};
-use crate::finding::Finding;
+use crate::finding::{Finding, decode_findings_page};
 use crate::models::{
     Alert, Companies, CompanyDetails, FindingsStatistics, FindingsSummary, PortfolioCompany,
 };
-use crate::paging::{Pager, offset_of};
+use crate::paging::{Pager, decode_page, offset_of};
 use crate::query::{AlertsQuery, FindingsQuery};
 
 /// Portfolio page size; Bitsight's connectors use 500.
@@ -142,7 +142,7 @@ impl Client {
             url
         });
         Pager::new(self.clone(), first, None)
-            .stream(|_, item: Map<String, Value>| Ok(PortfolioCompany::from_fields(item)))
+            .stream(|body, _| decode_page(body, PortfolioCompany::from_fields))
     }
 
     /// `/ratings/v1/companies/{guid}/findings` with `query`'s filters, page by page in
@@ -158,9 +158,7 @@ impl Client {
                 url.query_pairs_mut().extend_pairs(query.query_pairs());
                 url
             });
-        Pager::new(self.clone(), first, Some(guid.to_owned())).stream(
-            |company: &str, raw: Box<serde_json::value::RawValue>| Finding::from_raw(company, raw),
-        )
+        Pager::new(self.clone(), first, Some(guid.to_owned())).stream(decode_findings_page)
     }
 
     /// `/ratings/v1/companies/{guid}/findings/summary` with `query`'s filters.
@@ -205,7 +203,7 @@ impl Client {
             url
         });
         Pager::new(self.clone(), first, query.company_guid.clone())
-            .stream(|_, item: Map<String, Value>| Ok(Alert::from_fields(item)))
+            .stream(|body, _| decode_page(body, Alert::from_fields))
     }
 
     /// The base URL with `segments` appended (each percent-encoded).

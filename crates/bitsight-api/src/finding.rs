@@ -4,6 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
+
+use crate::paging::{DecodedPage, Links};
+use crate::scan::{results_spans, single_line};
 use serde_json::{Map, Value};
 use time::Date;
 
@@ -80,10 +83,12 @@ pub struct Asset {
 ///
 /// Fields of an unexpected JSON type read as `None` instead of failing the record.
 /// Serialising a `Finding` (with serde_json) writes the received JSON byte for byte:
-/// field order, number formatting and unknown fields all survive.
+/// field order, number formatting and unknown fields all survive. The one change:
+/// when the API sent the record across several lines, the whitespace between tokens
+/// is dropped, so a finding is always one line.
 #[derive(Clone)]
 pub struct Finding {
-    raw: Box<RawValue>,
+    raw: Box<str>,
     identity: FindingIdentity,
     temporary_id: Option<String>,
     affects_rating: Option<bool>,
@@ -101,7 +106,7 @@ pub struct Finding {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct FindingFields<'a> {
+pub(crate) struct FindingFields<'a> {
     #[serde(borrow)]
     temporary_id: LenientStr<'a>,
     affects_rating: LenientBool,
@@ -160,15 +165,16 @@ impl Finding {
     /// # Errors
     /// When `json` is not a JSON object.
     pub fn from_json(company_guid: &str, json: &str) -> Result<Self, serde_json::Error> {
-        let raw = RawValue::from_string(json.to_owned())?;
-        Self::from_raw(company_guid, raw)
+        let fields: FindingFields<'_> = serde_json::from_str(json)?;
+        Ok(Self::from_parts(
+            company_guid,
+            fields,
+            &single_line(json.trim()),
+        ))
     }
 
-    pub(crate) fn from_raw(
-        company_guid: &str,
-        raw: Box<RawValue>,
-    ) -> Result<Self, serde_json::Error> {
-        let fields: FindingFields<'_> = serde_json::from_str(raw.get())?;
+    /// Builds a finding from its fields and its validated JSON text.
+    fn from_parts(company_guid: &str, fields: FindingFields<'_>, raw: &str) -> Self {
         let text = |value: &LenientStr<'_>| value.0.as_deref().unwrap_or_default().to_owned();
         let identity = FindingIdentity {
             company_guid: company_guid.to_owned(),
@@ -190,7 +196,7 @@ impl Finding {
                 is_ip: asset.is_ip.0,
             })
             .collect();
-        Ok(Self {
+        Self {
             first_seen: fields.first_seen.0.as_deref().and_then(parse_date),
             last_seen: fields.last_seen.0.as_deref().and_then(parse_date),
             risk_vector: non_empty(fields.risk_vector.0.as_deref()).map(RiskVector::parse),
@@ -213,8 +219,8 @@ impl Finding {
                 .collect(),
             assets,
             identity,
-            raw,
-        })
+            raw: raw.into(),
+        }
     }
 
     /// The stable identity (company, risk vector, evidence key, rolled-up observation
@@ -230,10 +236,10 @@ impl Finding {
         &self.identity.company_guid
     }
 
-    /// The record exactly as the API sent it.
+    /// The record as the API sent it, on one line (see the type's docs).
     #[must_use]
     pub fn raw_json(&self) -> &str {
-        self.raw.get()
+        &self.raw
     }
 
     /// The record with `added` fields appended after the original ones, as one JSON
@@ -243,7 +249,7 @@ impl Finding {
     /// # Errors
     /// When a value of `added` cannot be serialised (a map with non-string keys).
     pub fn to_json_with(&self, added: &Map<String, Value>) -> Result<String, serde_json::Error> {
-        let raw = self.raw.get().trim_end();
+        let raw = &self.raw.trim_end();
         let body = raw.strip_suffix('}').unwrap_or(raw);
         let mut out = String::with_capacity(raw.len() + 64 * added.len());
         out.push_str(body);
@@ -267,7 +273,7 @@ impl Finding {
     /// Never for a finding this crate built (its JSON was checked on arrival); the
     /// `Result` is the parser's.
     pub fn extra(&self) -> Result<Map<String, Value>, serde_json::Error> {
-        let mut all: Map<String, Value> = serde_json::from_str(self.raw.get())?;
+        let mut all: Map<String, Value> = serde_json::from_str(&self.raw)?;
         all.retain(|name, _| !TYPED_FINDING_FIELDS.contains(&name.as_str()));
         Ok(all)
     }
@@ -371,13 +377,54 @@ impl fmt::Debug for Finding {
 
 impl Serialize for Finding {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.raw.serialize(serializer)
+        // The text was validated on arrival; this borrow re-checks it without copying.
+        let raw: &RawValue = serde_json::from_str(&self.raw).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
     }
 }
 
 /// Equal when the company and the received JSON are.
 impl PartialEq for Finding {
     fn eq(&self, other: &Self) -> bool {
-        self.raw.get() == other.raw.get() && self.identity == other.identity
+        self.raw == other.raw && self.identity == other.identity
     }
+}
+
+/// A findings page as Bitsight sends it, read in one validating pass that borrows from
+/// the body.
+#[derive(Deserialize)]
+struct FindingsPage<'a> {
+    #[serde(default)]
+    links: Option<Links>,
+    #[serde(default)]
+    count: Option<u64>,
+    #[serde(borrow)]
+    results: Vec<FindingFields<'a>>,
+}
+
+/// Decodes a findings page: typed fields in one serde pass, then each finding's exact
+/// text located by a light scan of the already-validated body.
+pub(crate) fn decode_findings_page(
+    body: &[u8],
+    company_guid: &str,
+) -> Result<DecodedPage<Finding>, serde_json::Error> {
+    use serde::de::Error as _;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| serde_json::Error::custom("the response is not UTF-8"))?;
+    let page: FindingsPage<'_> = serde_json::from_str(text)?;
+    let spans = results_spans(body)
+        .filter(|spans| spans.len() == page.results.len())
+        .ok_or_else(|| serde_json::Error::custom("cannot locate the findings in `results`"))?;
+    let mut items = Vec::with_capacity(spans.len());
+    for (fields, span) in page.results.into_iter().zip(spans) {
+        let raw = text.get(span).ok_or_else(|| {
+            serde_json::Error::custom("a finding's text is not on character boundaries")
+        })?;
+        items.push(Finding::from_parts(company_guid, fields, &single_line(raw)));
+    }
+    Ok(DecodedPage {
+        links: page.links,
+        count: page.count,
+        items,
+    })
 }

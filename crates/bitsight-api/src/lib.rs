@@ -46,6 +46,7 @@ mod lenient;
 mod models;
 mod paging;
 mod query;
+mod scan;
 mod secret;
 mod vocab;
 

@@ -18,13 +18,33 @@ struct Page<R> {
     results: Vec<R>,
 }
 
-/// Some endpoints say `next_url` instead of `next`.
+/// A page's links. Some endpoints say `next_url` instead of `next`.
 #[derive(Deserialize)]
-struct Links {
+pub(crate) struct Links {
     #[serde(default)]
     next: Option<String>,
     #[serde(default)]
     next_url: Option<String>,
+}
+
+/// A decoded page: its links, `count` and items.
+pub(crate) struct DecodedPage<U> {
+    pub(crate) links: Option<Links>,
+    pub(crate) count: Option<u64>,
+    pub(crate) items: Vec<U>,
+}
+
+/// Decodes a page whose items are read as `R` and turned into `U`.
+pub(crate) fn decode_page<R: DeserializeOwned, U>(
+    body: &[u8],
+    convert: impl Fn(R) -> U,
+) -> Result<DecodedPage<U>, serde_json::Error> {
+    let page: Page<R> = serde_json::from_slice(body)?;
+    Ok(DecodedPage {
+        links: page.links,
+        count: page.count,
+        items: page.results.into_iter().map(convert).collect(),
+    })
 }
 
 /// The `offset` query parameter of a page URL.
@@ -49,7 +69,7 @@ struct State<F> {
     /// Offset just past the last result delivered.
     position: u64,
     empty_retries: u32,
-    convert: F,
+    decode: F,
 }
 
 impl Pager {
@@ -65,15 +85,14 @@ impl Pager {
         }
     }
 
-    /// Streams the items, each read as `R` and turned into `U` by `convert(company, item)`.
-    pub(crate) fn stream<R, U, F>(
+    /// Streams the items of each page, as `decode(body, company)` reads them.
+    pub(crate) fn stream<U, F>(
         self,
-        convert: F,
+        decode: F,
     ) -> impl Stream<Item = Result<U, ApiError>> + Send + 'static
     where
-        R: DeserializeOwned + Send + 'static,
         U: Send + 'static,
-        F: Fn(&str, R) -> Result<U, serde_json::Error> + Send + 'static,
+        F: Fn(&[u8], &str) -> Result<DecodedPage<U>, serde_json::Error> + Send + 'static,
     {
         let (next, pending_error) = match self.first {
             Ok(url) => (Some(url), None),
@@ -86,19 +105,18 @@ impl Pager {
             pending_error,
             company: self.company,
             empty_retries: 0,
-            convert,
+            decode,
         };
-        stream::try_unfold(state, next_page::<R, U, F>)
+        stream::try_unfold(state, next_page::<U, F>)
             .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
             .try_flatten()
             .boxed()
     }
 }
 
-async fn next_page<R, U, F>(mut state: State<F>) -> Result<Option<(Vec<U>, State<F>)>, ApiError>
+async fn next_page<U, F>(mut state: State<F>) -> Result<Option<(Vec<U>, State<F>)>, ApiError>
 where
-    R: DeserializeOwned,
-    F: Fn(&str, R) -> Result<U, serde_json::Error>,
+    F: Fn(&[u8], &str) -> Result<DecodedPage<U>, serde_json::Error>,
 {
     if let Some(error) = state.pending_error.take() {
         return Err(error);
@@ -109,7 +127,8 @@ where
         };
         let endpoint = endpoint_of(&url, state.company.as_deref());
         let body = state.client.get_bytes(&url, &endpoint).await?;
-        let page: Page<R> = serde_json::from_slice(&body).map_err(|source| ApiError::Decode {
+        let company = state.company.as_deref().unwrap_or_default();
+        let page = (state.decode)(&body, company).map_err(|source| ApiError::Decode {
             endpoint: endpoint.clone(),
             source,
         })?;
@@ -119,7 +138,7 @@ where
             None => None,
         };
         let page_offset = endpoint.offset.unwrap_or(state.position);
-        if page.results.is_empty() {
+        if page.items.is_empty() {
             match page.count {
                 // Results were promised here: ask again rather than skip them.
                 Some(count) if page_offset < count => {
@@ -141,21 +160,11 @@ where
             }
         }
         state.empty_retries = 0;
-        let len = u64::try_from(page.results.len()).unwrap_or(u64::MAX);
+        let len = u64::try_from(page.items.len()).unwrap_or(u64::MAX);
         state.position = page_offset.saturating_add(len);
-        let company = state.company.as_deref().unwrap_or_default();
-        let items = page
-            .results
-            .into_iter()
-            .map(|item| (state.convert)(company, item))
-            .collect::<Result<Vec<U>, _>>()
-            .map_err(|source| ApiError::Decode {
-                endpoint: endpoint.clone(),
-                source,
-            })?;
         // A next link back to this very page would loop forever.
         state.next = next.filter(|next| *next != url);
-        return Ok(Some((items, state)));
+        return Ok(Some((page.items, state)));
     }
 }
 
