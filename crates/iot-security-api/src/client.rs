@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
 
@@ -238,7 +239,7 @@ impl Client {
     pub fn devices(
         &self,
         query: &DeviceQuery,
-    ) -> impl Stream<Item = Result<Device, ApiError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Device, ApiError>> + Send + Unpin + 'static {
         self.list(Endpoint::DeviceList, "devices", query.params())
     }
 
@@ -246,7 +247,7 @@ impl Client {
     pub fn alerts(
         &self,
         query: &AlertQuery,
-    ) -> impl Stream<Item = Result<Alert, ApiError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Alert, ApiError>> + Send + Unpin + 'static {
         self.list(Endpoint::AlertList, "items", query.params())
     }
 
@@ -254,7 +255,7 @@ impl Client {
     pub fn vulnerabilities(
         &self,
         query: &VulnerabilityQuery,
-    ) -> impl Stream<Item = Result<Vulnerability, ApiError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Vulnerability, ApiError>> + Send + Unpin + 'static {
         self.list(Endpoint::VulnerabilityList, "items", query.params())
     }
 
@@ -327,7 +328,7 @@ impl Client {
         endpoint: Endpoint,
         key: &'static str,
         params: Params,
-    ) -> impl Stream<Item = Result<R, ApiError>> + Send + 'static
+    ) -> impl Stream<Item = Result<R, ApiError>> + Send + Unpin + 'static
     where
         R: Record + DeserializeOwned + Send + 'static,
     {
@@ -341,8 +342,10 @@ impl Client {
             done: false,
             seen: HashSet::new(),
             stale_pages: 0,
+            prefetched: None,
         };
-        futures::stream::unfold(pager, |mut pager| async move {
+        // Boxed so callers get an `Unpin` stream they can poll without pinning.
+        Box::pin(futures::stream::unfold(pager, |mut pager| async move {
             loop {
                 if let Some(record) = pager.buffer.next() {
                     return Some((Ok(record), pager));
@@ -355,7 +358,7 @@ impl Client {
                     return Some((Err(error), pager));
                 }
             }
-        })
+        }))
     }
 
     async fn single<R: DeserializeOwned>(
@@ -669,6 +672,16 @@ struct Pager<R> {
     seen: HashSet<u64>,
     /// Consecutive full pages that brought nothing new (a server ignoring `offset`).
     stale_pages: u32,
+    /// The request for the page at `offset`, started while the previous page was decoded.
+    prefetched: Option<JoinHandle<Result<Bytes, ApiError>>>,
+}
+
+impl<R> Drop for Pager<R> {
+    fn drop(&mut self) {
+        if let Some(request) = self.prefetched.take() {
+            request.abort();
+        }
+    }
 }
 
 impl<R: Record + DeserializeOwned> Pager<R> {
@@ -678,13 +691,24 @@ impl<R: Record + DeserializeOwned> Pager<R> {
             endpoint: self.endpoint.path(),
             offset: Some(self.offset),
         };
-        let mut params = self.params.clone();
-        params.push(("offset", self.offset.to_string()));
-        params.push(("pagelength", page_size.to_string()));
-        let body = self
-            .client
-            .call(Method::GET, self.endpoint, Some(self.offset), params, None)
-            .await?;
+        let body = match self.prefetched.take() {
+            Some(request) => match request.await {
+                Ok(body) => body?,
+                Err(failure) if failure.is_panic() => {
+                    std::panic::resume_unwind(failure.into_panic())
+                }
+                // Cancelled (the runtime is shutting down): ask again in this task.
+                Err(_) => self.clone_request(self.offset).await?,
+            },
+            None => self.clone_request(self.offset).await?,
+        };
+        // After a full page, the next one is likely full too: ask for it now, so the
+        // server works on it while this one is decoded. When this page turns out short,
+        // the extra request is dropped; a stream makes at most one such request.
+        if self.offset > 0 {
+            let next = self.offset + u64::from(page_size);
+            self.prefetched = Some(tokio::spawn(self.clone_request(next)));
+        }
         let records = decode_page::<R>(&body, self.key).map_err(|error| match error {
             PageError::Json(source) => ApiError::Decode { place, source },
             PageError::Missing => ApiError::MissingList {
@@ -708,9 +732,31 @@ impl<R: Record + DeserializeOwned> Pager<R> {
             self.stale_pages = 0;
         }
         self.done = !full || self.stale_pages >= 2;
+        if self.done
+            && let Some(request) = self.prefetched.take()
+        {
+            request.abort();
+        }
         self.offset += u64::from(page_size);
         self.buffer = fresh.into_iter();
         Ok(())
+    }
+
+    /// A request for the page at `offset` that owns what it needs (so it can be spawned).
+    fn clone_request(
+        &self,
+        offset: u64,
+    ) -> impl Future<Output = Result<Bytes, ApiError>> + Send + 'static {
+        let client = self.client.clone();
+        let endpoint = self.endpoint;
+        let mut params = self.params.clone();
+        params.push(("offset", offset.to_string()));
+        params.push(("pagelength", client.inner.page_size.to_string()));
+        async move {
+            client
+                .call(Method::GET, endpoint, Some(offset), params, None)
+                .await
+        }
     }
 }
 
@@ -736,15 +782,15 @@ fn decode_page<R: DeserializeOwned>(body: &[u8], key: &'static str) -> Result<Ve
     struct ItemsPage<R> {
         items: Option<Vec<R>>,
     }
-    let records = if key == "devices" {
-        serde_json::from_slice::<DevicesPage<R>>(body)
-            .map_err(PageError::Json)?
-            .devices
-    } else {
-        serde_json::from_slice::<ItemsPage<R>>(body)
-            .map_err(PageError::Json)?
-            .items
-    };
+    // One UTF-8 check for the whole body instead of one per string; invalid UTF-8 goes
+    // through the byte parser, which reports where it is.
+    let records = match (std::str::from_utf8(body), key == "devices") {
+        (Ok(text), true) => serde_json::from_str::<DevicesPage<R>>(text).map(|page| page.devices),
+        (Ok(text), false) => serde_json::from_str::<ItemsPage<R>>(text).map(|page| page.items),
+        (Err(_), true) => serde_json::from_slice::<DevicesPage<R>>(body).map(|page| page.devices),
+        (Err(_), false) => serde_json::from_slice::<ItemsPage<R>>(body).map(|page| page.items),
+    }
+    .map_err(PageError::Json)?;
     records.ok_or(PageError::Missing)
 }
 

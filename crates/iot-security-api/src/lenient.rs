@@ -3,7 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, Visitor};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::model::AlertMsg;
@@ -62,102 +63,211 @@ impl fmt::Display for FieldRef<'_> {
 
 /// A field type that accepts the shapes seen in the wild and gives back what does not fit.
 pub(crate) trait Lenient: Sized {
-    /// The typed value, or the JSON value back when its shape does not fit (it then goes
-    /// to `extra`, so nothing is dropped).
-    fn from_json(value: Value) -> Result<Self, Value>;
+    /// Reads the typed value straight from the parser (no intermediate JSON value), or
+    /// the JSON value when its shape does not fit (it then goes to `extra`, so nothing
+    /// is dropped).
+    fn deserialize_lenient<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Result<Self, Value>, D::Error>;
     /// A borrowed view for generic field access.
     fn as_field(&self) -> FieldRef<'_>;
 }
 
-impl Lenient for String {
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::String(text) => Ok(text),
-            Value::Number(number) => Ok(number.to_string()),
-            other => Err(other),
-        }
+/// How a scalar type takes each JSON shape; what it refuses comes back as a value.
+trait Scalar: Sized {
+    fn from_str(text: &str) -> Result<Self, Value>;
+    fn from_string(text: String) -> Result<Self, Value> {
+        Self::from_str(&text).map_err(|_| Value::String(text))
     }
-    fn as_field(&self) -> FieldRef<'_> {
-        FieldRef::Text(self)
+    fn from_i64(number: i64) -> Result<Self, Value> {
+        Err(Value::from(number))
     }
-}
-
-impl Lenient for i64 {
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match &value {
-            Value::Number(number) => number.as_i64().ok_or(value),
-            Value::String(text) => text.trim().parse().map_err(|_| value),
-            _ => Err(value),
-        }
+    fn from_u64(number: u64) -> Result<Self, Value> {
+        Err(Value::from(number))
     }
-    fn as_field(&self) -> FieldRef<'_> {
-        FieldRef::Int(*self)
+    fn from_f64(number: f64) -> Result<Self, Value> {
+        Err(Value::from(number))
+    }
+    fn from_bool(flag: bool) -> Result<Self, Value> {
+        Err(Value::Bool(flag))
     }
 }
 
-impl Lenient for f64 {
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match &value {
-            Value::Number(number) => number.as_f64().ok_or(value),
-            Value::String(text) => match text.trim().parse::<f64>() {
-                Ok(number) if number.is_finite() => Ok(number),
-                _ => Err(value),
-            },
-            _ => Err(value),
-        }
+impl Scalar for String {
+    fn from_str(text: &str) -> Result<Self, Value> {
+        Ok(text.to_owned())
     }
-    fn as_field(&self) -> FieldRef<'_> {
-        FieldRef::Float(*self)
+    fn from_string(text: String) -> Result<Self, Value> {
+        Ok(text)
+    }
+    fn from_i64(number: i64) -> Result<Self, Value> {
+        Ok(number.to_string())
+    }
+    fn from_u64(number: u64) -> Result<Self, Value> {
+        Ok(number.to_string())
+    }
+    fn from_f64(number: f64) -> Result<Self, Value> {
+        match serde_json::Number::from_f64(number) {
+            Some(number) => Ok(number.to_string()),
+            None => Err(Value::Null),
+        }
     }
 }
 
-impl Lenient for bool {
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match &value {
-            Value::Bool(flag) => Ok(*flag),
-            Value::String(text) => match text.to_ascii_lowercase().as_str() {
-                "true" | "yes" => Ok(true),
-                "false" | "no" => Ok(false),
-                _ => Err(value),
-            },
-            _ => Err(value),
-        }
+impl Scalar for i64 {
+    fn from_str(text: &str) -> Result<Self, Value> {
+        text.trim()
+            .parse()
+            .map_err(|_| Value::String(text.to_owned()))
     }
-    fn as_field(&self) -> FieldRef<'_> {
-        FieldRef::Bool(*self)
+    fn from_i64(number: i64) -> Result<Self, Value> {
+        Ok(number)
+    }
+    fn from_u64(number: u64) -> Result<Self, Value> {
+        i64::try_from(number).map_err(|_| Value::from(number))
     }
 }
+
+impl Scalar for f64 {
+    fn from_str(text: &str) -> Result<Self, Value> {
+        match text.trim().parse::<f64>() {
+            Ok(number) if number.is_finite() => Ok(number),
+            _ => Err(Value::String(text.to_owned())),
+        }
+    }
+    fn from_i64(number: i64) -> Result<Self, Value> {
+        // JSON integers as floats: a float field holds what JSON numbers mean.
+        Ok(number as f64)
+    }
+    fn from_u64(number: u64) -> Result<Self, Value> {
+        Ok(number as f64)
+    }
+    fn from_f64(number: f64) -> Result<Self, Value> {
+        Ok(number)
+    }
+}
+
+impl Scalar for bool {
+    fn from_str(text: &str) -> Result<Self, Value> {
+        match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" => Ok(true),
+            "false" | "no" => Ok(false),
+            _ => Err(Value::String(text.to_owned())),
+        }
+    }
+    fn from_bool(flag: bool) -> Result<Self, Value> {
+        Ok(flag)
+    }
+}
+
+/// Reads any JSON shape into a [`Scalar`], falling back to a [`Value`].
+struct ScalarVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Scalar> Visitor<'de> for ScalarVisitor<T> {
+    type Value = Result<T, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(T::from_str(text))
+    }
+    fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+        Ok(T::from_string(text))
+    }
+    fn visit_i64<E>(self, number: i64) -> Result<Self::Value, E> {
+        Ok(T::from_i64(number))
+    }
+    fn visit_u64<E>(self, number: u64) -> Result<Self::Value, E> {
+        Ok(T::from_u64(number))
+    }
+    fn visit_f64<E>(self, number: f64) -> Result<Self::Value, E> {
+        Ok(T::from_f64(number))
+    }
+    fn visit_bool<E>(self, flag: bool) -> Result<Self::Value, E> {
+        Ok(T::from_bool(flag))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Err(Value::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Err)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map)).map(Err)
+    }
+}
+
+macro_rules! scalar_lenient {
+    ($($ty:ty => $variant:ident),*) => {
+        $(
+            impl Lenient for $ty {
+                fn deserialize_lenient<'de, D: Deserializer<'de>>(
+                    deserializer: D,
+                ) -> Result<Result<Self, Value>, D::Error> {
+                    deserializer.deserialize_any(ScalarVisitor::<$ty>(std::marker::PhantomData))
+                }
+                fn as_field(&self) -> FieldRef<'_> {
+                    FieldRef::$variant(scalar_lenient!(@view self, $variant))
+                }
+            }
+        )*
+    };
+    (@view $value:expr, Text) => { $value };
+    (@view $value:expr, $other:ident) => { *$value };
+}
+
+scalar_lenient!(String => Text, i64 => Int, f64 => Float, bool => Bool);
 
 impl Lenient for Value {
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
+    fn deserialize_lenient<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Result<Self, Value>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
             Value::Null => Err(Value::Null),
             other => Ok(other),
-        }
+        })
     }
     fn as_field(&self) -> FieldRef<'_> {
         FieldRef::Json(self)
     }
 }
 
-/// Stores a decoded field: in its typed slot when it fits and the slot is free (an alias
-/// may have filled it), otherwise under its own key in `extra`.
-pub(crate) fn put<T: Lenient>(
+/// A field read leniently: typed, or the value that did not fit.
+pub(crate) struct Shape<T>(pub(crate) Result<T, Value>);
+
+impl<'de, T: Lenient> Deserialize<'de> for Shape<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize_lenient(deserializer).map(Shape)
+    }
+}
+
+/// Reads the value of a typed field: into its slot when it fits and the slot is free (an
+/// alias may have filled it), otherwise under its own key in `extra`.
+pub(crate) fn put<'de, T: Lenient, A: MapAccess<'de>>(
+    map: &mut A,
     slot: &mut Option<T>,
     extra: &mut Map<String, Value>,
-    key: Cow<'_, str>,
-    value: Value,
-) {
+    key: Cow<'de, str>,
+) -> Result<(), A::Error> {
     if slot.is_some() {
+        let value: Value = map.next_value()?;
         extra.insert(key.into_owned(), value);
-        return;
+        return Ok(());
     }
-    match T::from_json(value) {
+    match map.next_value::<Shape<T>>()?.0 {
         Ok(typed) => *slot = Some(typed),
         Err(value) => {
             extra.insert(key.into_owned(), value);
         }
     }
+    Ok(())
 }
 
 /// An object key, borrowed from the input when it has no escapes.
@@ -246,10 +356,10 @@ macro_rules! lenient_record {
                     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
                         let mut record = $name::default();
                         while let Some(key) = map.next_key::<$crate::lenient::Key<'de>>()? {
-                            let value: serde_json::Value = map.next_value()?;
                             match key.0.as_ref() {
-                                $( $wire $(| $alias)* => $crate::lenient::put(&mut record.$field, &mut record.extra, key.0, value), )*
+                                $( $wire $(| $alias)* => $crate::lenient::put(&mut map, &mut record.$field, &mut record.extra, key.0)?, )*
                                 _ => {
+                                    let value: serde_json::Value = map.next_value()?;
                                     record.extra.insert(key.0.into_owned(), value);
                                 }
                             }

@@ -1,6 +1,6 @@
 //! Typed, lenient records: known fields typed, everything else kept in `extra`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -107,6 +107,22 @@ lenient_record! {
         ad_domain: String = "AD_Domain",
         /// Asset tag.
         asset_tag: String = "asset_tag",
+        /// AET (application entity title, DICOM devices).
+        aet: String = "AET",
+        /// Whether the address comes from DHCP (`Yes` / `No`).
+        dhcp: String = "DHCP",
+        /// SMB state.
+        smb: String = "SMB",
+        /// Services seen.
+        services: Value = "services",
+        /// Whether the device acts as a server.
+        is_server: String = "is_server",
+        /// Applications seen.
+        applications: Value = "Applications",
+        /// Tags (as the converters see them).
+        tags: Value = "Tags",
+        /// Tags for display.
+        display_tags: Value = "display_tags",
     }
 }
 
@@ -147,14 +163,15 @@ lenient_record! {
 }
 
 impl Lenient for AlertMsg {
-    fn from_json(value: Value) -> Result<Self, Value> {
+    fn deserialize_lenient<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Result<Self, Value>, D::Error> {
+        let value = Value::deserialize(deserializer)?;
         if !value.is_object() {
-            return Err(value);
+            return Ok(Err(value));
         }
-        match AlertMsg::deserialize(&value) {
-            Ok(msg) => Ok(msg),
-            Err(_) => Err(value),
-        }
+        // Every object fits (unknown keys go to `extra`); the fallback is for safety.
+        Ok(AlertMsg::deserialize(&value).map_err(|_| value))
     }
     fn as_field(&self) -> FieldRef<'_> {
         FieldRef::Msg(self)

@@ -161,13 +161,15 @@ impl<'a> Object<'a> {
         Self { out, first: true }
     }
 
+    /// Starts a field; keys are this module's literals, which need no escaping.
     fn key(&mut self, key: &str) {
         if !self.first {
             self.out.push(',');
         }
         self.first = false;
-        push_json_string(self.out, key);
-        self.out.push(':');
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
     }
 
     fn text(&mut self, key: &str, value: &str) {
@@ -197,6 +199,14 @@ impl<'a> Object<'a> {
 /// Appends `value` as a JSON string literal.
 pub(crate) fn push_json_string(out: &mut String, value: &str) {
     out.push('"');
+    if !value
+        .bytes()
+        .any(|byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+    {
+        out.push_str(value);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (index, byte) in value.bytes().enumerate() {
         let escape = match byte {
