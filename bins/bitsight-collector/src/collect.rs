@@ -1,0 +1,639 @@
+//! One collection cycle: companies -> one task per stream (findings, updates, alerts)
+//! -> formatted records -> the delivery loop -> cursors committed after confirmation.
+//!
+//! Every record carries a sequence number. The delivery loop hands back the number of
+//! the last record the sink confirmed; everything up to it is applied, in order, to the
+//! committed cursors, which are then written. So a cursor never passes an unconfirmed
+//! record, and a crash re-sends at most the unconfirmed tail.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use bitsight_api::{AlertsQuery, Client, Finding, FindingsExpand, FindingsQuery, FindingsSort};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use siem_pipeline::checkpoint::{CheckpointError, CheckpointStore};
+use siem_pipeline::delivery::{Counters, DeliveryOptions, Outcome, Record, deliver};
+use siem_pipeline::sink::Sink;
+use time::{Date, OffsetDateTime};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Filters;
+use crate::cursor::{Cursor, Seen};
+use crate::format::{CompanyRef, EventKind, Formatter};
+
+/// Items re-read at the start of each page after the first: the last one of them must
+/// come back, or the result set shifted and the stream restarts from its cursor.
+const PAGE_OVERLAP: u64 = 8;
+/// Restarts of one stream in one cycle before it gives up (the set keeps shifting).
+const MAX_RESTARTS: u32 = 20;
+/// Records buffered between the fetching tasks and the delivery loop.
+const CHANNEL_CAPACITY: usize = 2048;
+
+/// A company to collect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    /// Its GUID.
+    pub guid: String,
+    /// Its name, when the API gave one.
+    pub name: Option<String>,
+}
+
+/// What one cycle collects and how.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The companies.
+    pub companies: Vec<Company>,
+    /// The findings filters.
+    pub filters: Filters,
+    /// Track last-seen updates.
+    pub track_updates: bool,
+    /// Collect alerts; `Some(companies)` keeps only those companies' alerts.
+    pub alerts: Option<Option<BTreeSet<String>>>,
+    /// The first run reaches back to this date.
+    pub start: Date,
+    /// Today (UTC), where update tracking and the alerts stream start.
+    pub today: Date,
+    /// Most records in this cycle.
+    pub max_events: usize,
+    /// Companies fetched at once.
+    pub company_concurrency: usize,
+    /// Findings per page.
+    pub page_size: u16,
+    /// Records per sink batch.
+    pub batch_records: usize,
+}
+
+/// What kind of stream a cursor belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum StreamKind {
+    Findings,
+    Updates,
+    Alerts,
+}
+
+impl StreamKind {
+    fn record_kind(self) -> &'static str {
+        match self {
+            Self::Findings => "findings",
+            Self::Updates => "finding_updates",
+            Self::Alerts => "alerts",
+        }
+    }
+}
+
+/// The checkpoint name of a stream: `findings.GUID`, `updates.GUID`, `alerts`. GUIDs
+/// that are not plain letters, digits and dashes are hex-encoded.
+#[must_use]
+pub fn checkpoint_name(kind: &str, guid: Option<&str>) -> String {
+    match guid {
+        None => kind.to_owned(),
+        Some(guid)
+            if !guid.is_empty() && guid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            format!("{kind}.{guid}")
+        }
+        Some(guid) => {
+            let hex: String = guid.bytes().map(|b| format!("{b:02x}")).collect();
+            format!("{kind}.x{hex}")
+        }
+    }
+}
+
+/// The cursor key of a finding: risk vector, evidence key and rolled-up observation id
+/// (company and date are the cursor's own). An empty rolled-up observation id is common,
+/// so the temporary id is added then, to keep distinct findings apart.
+#[must_use]
+pub fn finding_key(finding: &Finding) -> String {
+    let id = finding.identity();
+    let mut key = String::with_capacity(id.risk_vector.len() + id.evidence_key.len() + 24);
+    key.push_str(&id.risk_vector);
+    key.push('|');
+    key.push_str(&id.evidence_key);
+    key.push('|');
+    if id.rolledup_observation_id.is_empty() {
+        key.push_str("t:");
+        key.push_str(finding.temporary_id().unwrap_or_default());
+    } else {
+        key.push_str(&id.rolledup_observation_id);
+    }
+    key
+}
+
+/// A formatted record on its way to the delivery loop, with the cursor marks it settles
+/// (its own, plus those of records the modeling rule filtered out before it).
+struct Item {
+    stream: usize,
+    kind: &'static str,
+    payload: Bytes,
+    marks: Vec<(Date, String)>,
+}
+
+struct Pending {
+    seq: u64,
+    stream: usize,
+    kind: &'static str,
+    marks: Vec<(Date, String)>,
+}
+
+struct StreamState {
+    name: String,
+    kind: StreamKind,
+    company: Option<Company>,
+    cursor: Cursor,
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CycleReport {
+    /// Records confirmed, per record kind.
+    pub delivered: BTreeMap<String, u64>,
+    /// Companies collected.
+    pub companies: usize,
+    /// Streams that failed, with why (their cursors keep what was delivered).
+    pub failures: Vec<String>,
+    /// Stopped by a signal (the batch in flight was finished and committed).
+    pub interrupted: bool,
+    /// The cycle stopped at `max_events_per_fetch`; the next one continues.
+    pub capped: bool,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl CycleReport {
+    /// Records delivered in total.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.delivered.values().sum()
+    }
+}
+
+/// The status checkpoint (`status`), for `bitsight-collector status`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Status {
+    /// When the last cycle ended (RFC 3339).
+    pub last_run: Option<String>,
+    /// When the last cycle without failures ended.
+    pub last_success: Option<String>,
+    /// The last cycle's failures.
+    pub last_failures: Vec<String>,
+    /// The last cycle's deliveries.
+    pub last_delivered: BTreeMap<String, u64>,
+    /// Deliveries since the state directory was created.
+    pub total_delivered: BTreeMap<String, u64>,
+}
+
+/// A cycle could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    /// A checkpoint could not be read or written.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The sink failed after its retries; what it confirmed was committed.
+    #[error("{0}")]
+    Delivery(String),
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs one cycle of `plan` into `sink`.
+///
+/// # Errors
+/// A checkpoint that cannot be read or written, or a sink that gave up.
+pub async fn run_cycle(
+    client: &Client,
+    plan: &Plan,
+    formatter: &Arc<Formatter>,
+    store: &CheckpointStore,
+    sink: &mut dyn Sink,
+    counters: &Counters,
+    shutdown: &CancellationToken,
+) -> Result<CycleReport, CycleError> {
+    let started = Instant::now();
+    let streams = Arc::new(Mutex::new(load_streams(plan, store)?));
+    let failures: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (tx, rx) = mpsc::channel::<Item>(CHANNEL_CAPACITY);
+    let mut tasks = tokio::task::JoinSet::new();
+    let permits = Arc::new(Semaphore::new(plan.company_concurrency));
+    let stream_count = lock(&streams).len();
+    for index in 0..stream_count {
+        let (kind, company, cursor) = {
+            let streams = lock(&streams);
+            let state = &streams[index];
+            (state.kind, state.company.clone(), state.cursor.clone())
+        };
+        let task = StreamTask {
+            index,
+            kind,
+            company,
+            cursor,
+            client: client.clone(),
+            plan: plan.clone(),
+            formatter: Arc::clone(formatter),
+            tx: tx.clone(),
+        };
+        let permits = Arc::clone(&permits);
+        let failures = Arc::clone(&failures);
+        tasks.spawn(async move {
+            // The semaphore is never closed.
+            let _permit = permits.acquire_owned().await.ok();
+            let name = task.describe();
+            if let Err(error) = task.run().await {
+                tracing::error!(stream = %name, error = %error, "stream failed; its cursor keeps what was delivered");
+                lock(&failures).push(format!("{name}: {error}"));
+            }
+        });
+    }
+    drop(tx);
+
+    let pending: Arc<Mutex<VecDeque<Pending>>> = Arc::default();
+    let mut next_seq: u64 = 0;
+    let source_pending = Arc::clone(&pending);
+    let source = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .map(move |item: Item| {
+        next_seq += 1;
+        lock(&source_pending).push_back(Pending {
+            seq: next_seq,
+            stream: item.stream,
+            kind: item.kind,
+            marks: item.marks,
+        });
+        Ok::<_, std::convert::Infallible>(Record::new(item.kind, item.payload, next_seq))
+    })
+    .take(plan.max_events);
+
+    let mut delivered: BTreeMap<String, u64> = BTreeMap::new();
+    let commit_streams = Arc::clone(&streams);
+    let commit_pending = Arc::clone(&pending);
+    let commit = |seq: &u64| -> Result<(), CheckpointError> {
+        let mut pending = lock(&commit_pending);
+        let mut streams = lock(&commit_streams);
+        let mut dirty = BTreeSet::new();
+        while pending.front().is_some_and(|p| p.seq <= *seq) {
+            let Some(done) = pending.pop_front() else {
+                break;
+            };
+            *delivered.entry(done.kind.to_owned()).or_default() += 1;
+            let state = &mut streams[done.stream];
+            for (date, key) in &done.marks {
+                state.cursor.advance(*date, key);
+            }
+            dirty.insert(done.stream);
+        }
+        for index in dirty {
+            let state = &streams[index];
+            store.commit(&state.name, &state.cursor)?;
+        }
+        Ok(())
+    };
+    let options = DeliveryOptions {
+        max_batch_records: plan.batch_records,
+        pipeline: "bitsight".to_owned(),
+        counters: counters.clone(),
+        ..DeliveryOptions::default()
+    };
+    let result = deliver(source, sink, commit, &options, shutdown).await;
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    let mut report = CycleReport {
+        delivered,
+        companies: plan.companies.len(),
+        failures: std::mem::take(&mut *lock(&failures)),
+        interrupted: false,
+        capped: false,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    report.capped = report.total() >= u64::try_from(plan.max_events).unwrap_or(u64::MAX);
+    match result {
+        Ok(done) => report.interrupted = done.outcome == Outcome::Shutdown,
+        Err(error) => return Err(CycleError::Delivery(error.to_string())),
+    }
+    Ok(report)
+}
+
+fn load_streams(plan: &Plan, store: &CheckpointStore) -> Result<Vec<StreamState>, CheckpointError> {
+    let mut streams = Vec::new();
+    let mut add =
+        |kind: StreamKind, company: Option<Company>, start: Date| -> Result<(), CheckpointError> {
+            let prefix = match kind {
+                StreamKind::Findings => "findings",
+                StreamKind::Updates => "updates",
+                StreamKind::Alerts => "alerts",
+            };
+            let name = checkpoint_name(prefix, company.as_ref().map(|c| c.guid.as_str()));
+            let cursor = store
+                .load::<Cursor>(&name)?
+                .unwrap_or_else(|| Cursor::starting(start));
+            streams.push(StreamState {
+                name,
+                kind,
+                company,
+                cursor,
+            });
+            Ok(())
+        };
+    for company in &plan.companies {
+        add(StreamKind::Findings, Some(company.clone()), plan.start)?;
+        if plan.track_updates {
+            add(StreamKind::Updates, Some(company.clone()), plan.today)?;
+        }
+    }
+    if plan.alerts.is_some() {
+        add(StreamKind::Alerts, None, plan.start)?;
+    }
+    Ok(streams)
+}
+
+/// One stream's fetching task: pages from its cursor to the end, formats what is new.
+struct StreamTask {
+    index: usize,
+    kind: StreamKind,
+    company: Option<Company>,
+    cursor: Cursor,
+    client: Client,
+    plan: Plan,
+    formatter: Arc<Formatter>,
+    tx: mpsc::Sender<Item>,
+}
+
+/// Why a stream stopped.
+#[derive(Debug, thiserror::Error)]
+enum StreamError {
+    #[error(transparent)]
+    Api(#[from] bitsight_api::ApiError),
+    #[error(transparent)]
+    Format(#[from] crate::format::FormatError),
+    #[error("the result set kept shifting under the pages ({0} restarts); will resume next cycle")]
+    Unstable(u32),
+}
+
+/// The delivery loop is gone (the cycle was capped or shut down): stop quietly.
+struct Closed;
+
+impl StreamTask {
+    fn describe(&self) -> String {
+        let kind = self.kind.record_kind();
+        match &self.company {
+            Some(company) => format!("{kind} of company {}", company.guid),
+            None => kind.to_owned(),
+        }
+    }
+
+    async fn run(mut self) -> Result<(), StreamError> {
+        match self.kind {
+            StreamKind::Alerts => self.run_alerts().await,
+            StreamKind::Findings | StreamKind::Updates => self.run_findings().await,
+        }
+    }
+
+    fn query(&self) -> FindingsQuery {
+        let filters = &self.plan.filters;
+        let mut query = FindingsQuery {
+            risk_vectors: filters.risk_vectors.clone(),
+            grades: filters.grades.clone(),
+            asset_categories: filters.asset_categories.clone(),
+            affects_rating: filters.affects_rating,
+            expand: vec![FindingsExpand::AttributedCompanies],
+            page_size: self.plan.page_size,
+            ..FindingsQuery::default()
+        };
+        if let Some(min) = &filters.min_severity {
+            query = query.min_severity(min);
+        }
+        query
+    }
+
+    /// The date a finding sorts and resumes by in this stream.
+    fn date_of(&self, finding: &Finding) -> Option<Date> {
+        match self.kind {
+            StreamKind::Updates => finding.last_seen(),
+            _ => finding.first_seen(),
+        }
+    }
+
+    /// Pages in date order from the cursor's date. Each page after the first starts
+    /// `PAGE_OVERLAP` items early; the previous page's last item must be among them,
+    /// else findings were removed ahead of the offset (the set shrank) and the stream
+    /// restarts from its working cursor, which loses nothing: everything not yet read
+    /// sorts after the last item read, so it is on or after the cursor's date.
+    async fn run_findings(&mut self) -> Result<(), StreamError> {
+        let Some(company) = self.company.clone() else {
+            return Ok(());
+        };
+        let base = self.query();
+        let page_size = u64::from(self.plan.page_size);
+        let mut working = self.cursor.clone();
+        let mut restarts = 0;
+        let mut skipped: Vec<(Date, String)> = Vec::new();
+        'restart: loop {
+            let mut query = base.clone();
+            match self.kind {
+                StreamKind::Updates => {
+                    query.sort = FindingsSort::LastSeen;
+                    query.last_seen_gte = Some(working.date);
+                }
+                _ => query.first_seen_gte = Some(working.date),
+            }
+            let mut offset = 0;
+            let mut last: Option<(Date, String)> = None;
+            loop {
+                query.offset = offset;
+                let page: Vec<Finding> = self
+                    .client
+                    .findings(&company.guid, &query)
+                    .take(usize::from(self.plan.page_size))
+                    .try_collect()
+                    .await?;
+                let start = match &last {
+                    None => 0,
+                    Some(last) => match page
+                        .iter()
+                        .position(|f| self.date_of(f) == Some(last.0) && finding_key(f) == last.1)
+                    {
+                        Some(at) => at + 1,
+                        None => {
+                            restarts += 1;
+                            if restarts > MAX_RESTARTS {
+                                return Err(StreamError::Unstable(restarts));
+                            }
+                            tracing::info!(company = %company.guid, offset, "result set shifted between pages; re-reading from the cursor date");
+                            continue 'restart;
+                        }
+                    },
+                };
+                let count = u64::try_from(page.len()).unwrap_or(u64::MAX);
+                for finding in page.iter().skip(start) {
+                    let key = finding_key(finding);
+                    let Some(date) = self.date_of(finding) else {
+                        // Without a date there is no place in the cursor: deliver it
+                        // (at least once) rather than drop it.
+                        tracing::warn!(company = %company.guid, key = %key, "finding without a valid date");
+                        if self
+                            .send_finding(finding, &company, None, &mut skipped)
+                            .await
+                            .is_err()
+                        {
+                            return Ok(());
+                        }
+                        continue;
+                    };
+                    if working.check(date, &key) != Seen::New {
+                        continue;
+                    }
+                    if self.kind == StreamKind::Updates
+                        && finding.first_seen().is_none_or(|first| date <= first)
+                    {
+                        // Not an update: the findings stream delivers it. Mark it seen.
+                        working.advance(date, &key);
+                        skipped.push((date, key));
+                        continue;
+                    }
+                    working.advance(date, &key);
+                    if self
+                        .send_finding(finding, &company, Some((date, key)), &mut skipped)
+                        .await
+                        .is_err()
+                    {
+                        return Ok(());
+                    }
+                }
+                last = page
+                    .last()
+                    .and_then(|f| Some((self.date_of(f)?, finding_key(f))));
+                if count < page_size || last.is_none() {
+                    return Ok(());
+                }
+                offset += page_size - PAGE_OVERLAP.min(page_size - 1);
+            }
+        }
+    }
+
+    async fn send_finding(
+        &self,
+        finding: &Finding,
+        company: &Company,
+        mark: Option<(Date, String)>,
+        skipped: &mut Vec<(Date, String)>,
+    ) -> Result<(), Closed> {
+        let kind = match self.kind {
+            StreamKind::Updates => EventKind::FindingUpdate,
+            _ => EventKind::Finding,
+        };
+        let reference = CompanyRef {
+            guid: &company.guid,
+            name: company.name.as_deref(),
+        };
+        let payload = match self.formatter.finding(finding, reference, kind) {
+            Ok(payload) => payload,
+            Err(error) => {
+                tracing::error!(company = %company.guid, error = %error, "cannot format a finding");
+                return Err(Closed);
+            }
+        };
+        self.send(payload, mark, skipped).await
+    }
+
+    async fn send(
+        &self,
+        payload: Option<Bytes>,
+        mark: Option<(Date, String)>,
+        skipped: &mut Vec<(Date, String)>,
+    ) -> Result<(), Closed> {
+        let Some(payload) = payload else {
+            // Filtered out by the modeling rule: settle its mark with the next record.
+            skipped.extend(mark);
+            return Ok(());
+        };
+        let mut marks = std::mem::take(skipped);
+        marks.extend(mark);
+        let item = Item {
+            stream: self.index,
+            kind: self.kind.record_kind(),
+            payload,
+            marks,
+        };
+        self.tx.send(item).await.map_err(|_| Closed)
+    }
+
+    async fn run_alerts(&mut self) -> Result<(), StreamError> {
+        let Some(keep) = self.plan.alerts.clone() else {
+            return Ok(());
+        };
+        let query = AlertsQuery {
+            alert_date_gte: Some(self.cursor.date),
+            ..AlertsQuery::default()
+        };
+        let mut working = self.cursor.clone();
+        let mut skipped = Vec::new();
+        let mut alerts = std::pin::pin!(self.client.alerts(&query));
+        while let Some(alert) = alerts.try_next().await? {
+            let (Some(date), Some(guid)) = (alert.alert_date(), alert.guid()) else {
+                continue;
+            };
+            if working.check(date, &guid) != Seen::New {
+                continue;
+            }
+            working.advance(date, &guid);
+            let wanted = keep
+                .as_ref()
+                .is_none_or(|set| alert.company_guid().is_some_and(|g| set.contains(g)));
+            if !wanted {
+                skipped.push((date, guid));
+                continue;
+            }
+            let payload = self.formatter.alert(&alert)?;
+            if self
+                .send(payload, Some((date, guid)), &mut skipped)
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Today's date in UTC.
+#[must_use]
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoint_names_are_safe() {
+        assert_eq!(checkpoint_name("findings", Some("a1-b2")), "findings.a1-b2");
+        assert_eq!(
+            checkpoint_name("findings", Some("../x")),
+            "findings.x2e2e2f78"
+        );
+        assert_eq!(checkpoint_name("alerts", None), "alerts");
+    }
+
+    #[test]
+    fn empty_rollup_ids_use_the_temporary_id() {
+        let with = Finding::from_json(
+            "g",
+            r#"{"risk_vector":"spf","evidence_key":"a.example","rolledup_observation_id":"r1","temporary_id":"t1"}"#,
+        )
+        .unwrap();
+        let without = Finding::from_json(
+            "g",
+            r#"{"risk_vector":"spf","evidence_key":"a.example","rolledup_observation_id":"","temporary_id":"t1"}"#,
+        )
+        .unwrap();
+        assert_eq!(finding_key(&with), "spf|a.example|r1");
+        assert_eq!(finding_key(&without), "spf|a.example|t:t1");
+    }
+}

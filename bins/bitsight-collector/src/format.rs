@@ -1,0 +1,442 @@
+//! Turning findings and alerts into records: raw JSON, XDM (through the modeling rule)
+//! or CEF (the mapping in `docs/cef-mapping-bitsight.md`).
+
+use std::net::IpAddr;
+
+use bitsight_api::{Alert, Finding};
+use bytes::Bytes;
+use cef_codec::{Event, Severity, keys};
+use serde_json::{Map, Value};
+use siem_pipeline::config::RecordFormat;
+use time::{Date, OffsetDateTime};
+use xdm_modeling::Model;
+
+/// `_vendor` and `_product` of every event, and the CEF vendor.
+pub const VENDOR: &str = "Bitsight";
+/// The CEF product.
+pub const CEF_PRODUCT: &str = "Security Performance Management";
+/// The CEF device version: this collector's version.
+pub const CEF_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What an event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A finding delivered for the first time.
+    Finding,
+    /// A finding delivered again because its last-seen date moved.
+    FindingUpdate,
+    /// An alert from `/ratings/v2/alerts`.
+    Alert,
+}
+
+impl EventKind {
+    /// The `event_kind` value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Finding => "finding",
+            Self::FindingUpdate => "finding_update",
+            Self::Alert => "alert",
+        }
+    }
+}
+
+/// A record could not be formatted.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// The JSON event could not be built or read back.
+    #[error("cannot build the JSON event: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The modeling rule refused the event.
+    #[error("the modeling rule cannot model the event: {0}")]
+    Model(#[from] xdm_modeling::ApplyError),
+    /// The CEF encoder refused the event.
+    #[error("cannot build the CEF event: {0}")]
+    Cef(#[from] cef_codec::BuildError),
+}
+
+/// Formats events in one of the three formats.
+#[derive(Debug)]
+pub enum Formatter {
+    /// The event whole, plus the collector's fields.
+    Json,
+    /// Flat XDM keys from a modeling rule.
+    Xdm(Box<Model>),
+    /// One CEF line.
+    Cef,
+}
+
+/// The company a record belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct CompanyRef<'a> {
+    /// Its GUID.
+    pub guid: &'a str,
+    /// Its name, when known.
+    pub name: Option<&'a str>,
+}
+
+/// RFC 3339 UTC midnight of `date`.
+#[must_use]
+pub fn midnight_rfc3339(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T00:00:00Z",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+fn added_fields(
+    time: Option<Date>,
+    company: CompanyRef<'_>,
+    kind: EventKind,
+) -> Map<String, Value> {
+    let mut added = Map::with_capacity(6);
+    if let Some(date) = time {
+        added.insert("_time".into(), Value::String(midnight_rfc3339(date)));
+    }
+    added.insert("_vendor".into(), VENDOR.into());
+    added.insert("_product".into(), VENDOR.into());
+    added.insert("company_guid".into(), company.guid.into());
+    added.insert(
+        "company_name".into(),
+        company.name.map_or(Value::Null, Value::from),
+    );
+    added.insert("event_kind".into(), kind.as_str().into());
+    added
+}
+
+/// The raw JSON event of a finding: the finding whole plus `_time`, `_vendor`,
+/// `_product`, `company_guid`, `company_name` and `event_kind`.
+///
+/// # Errors
+/// Never in practice (the values are plain strings).
+pub fn finding_json(
+    finding: &Finding,
+    company: CompanyRef<'_>,
+    kind: EventKind,
+) -> Result<String, serde_json::Error> {
+    finding.to_json_with(&added_fields(finding.first_seen(), company, kind))
+}
+
+/// The raw JSON event of an alert, with the same added fields (`_time` from `alert_date`).
+#[must_use]
+pub fn alert_json(alert: &Alert) -> Map<String, Value> {
+    let company = CompanyRef {
+        guid: alert.company_guid().unwrap_or_default(),
+        name: alert.company_name(),
+    };
+    let mut fields = alert.fields().clone();
+    for (name, value) in added_fields(alert.alert_date(), company, EventKind::Alert) {
+        fields.entry(name).or_insert(value);
+    }
+    fields
+}
+
+impl Formatter {
+    /// The formatter for `format`; `model` is needed for XDM.
+    #[must_use]
+    pub fn new(format: RecordFormat, model: Option<Model>) -> Self {
+        match (format, model) {
+            (RecordFormat::Xdm, Some(model)) => Self::Xdm(Box::new(model)),
+            (RecordFormat::Cef, _) => Self::Cef,
+            _ => Self::Json,
+        }
+    }
+
+    /// One finding as a record; `None` when the modeling rule filters it out.
+    ///
+    /// # Errors
+    /// See [`FormatError`].
+    pub fn finding(
+        &self,
+        finding: &Finding,
+        company: CompanyRef<'_>,
+        kind: EventKind,
+    ) -> Result<Option<Bytes>, FormatError> {
+        match self {
+            Self::Json => Ok(Some(Bytes::from(finding_json(finding, company, kind)?))),
+            Self::Xdm(model) => {
+                let event: Map<String, Value> =
+                    serde_json::from_str(&finding_json(finding, company, kind)?)?;
+                model_record(model, event)
+            }
+            Self::Cef => Ok(Some(cef_finding(finding, company, kind)?)),
+        }
+    }
+
+    /// One alert as a record; `None` when the modeling rule filters it out.
+    ///
+    /// # Errors
+    /// See [`FormatError`].
+    pub fn alert(&self, alert: &Alert) -> Result<Option<Bytes>, FormatError> {
+        match self {
+            Self::Json => Ok(Some(Bytes::from(serde_json::to_vec(&alert_json(alert))?))),
+            Self::Xdm(model) => model_record(model, alert_json(alert)),
+            Self::Cef => Ok(Some(cef_alert(alert)?)),
+        }
+    }
+}
+
+fn model_record(model: &Model, event: Map<String, Value>) -> Result<Option<Bytes>, FormatError> {
+    match model.apply_owned(event)? {
+        Some(record) => Ok(Some(Bytes::from(serde_json::to_vec(&record)?))),
+        None => Ok(None),
+    }
+}
+
+/// Host and port of an evidence key: `203.0.113.7:443`, `[2001:db8::1]:443`, `host.example`.
+#[must_use]
+pub fn split_evidence_key(key: &str) -> (&str, Option<u16>) {
+    if let Some((host, port)) = key.rsplit_once(':')
+        && let Ok(port) = port.parse::<u16>()
+        && !host.is_empty()
+        && (!host.contains(':') || (host.starts_with('[') && host.ends_with(']')))
+    {
+        return (
+            host.trim_start_matches('[').trim_end_matches(']'),
+            Some(port),
+        );
+    }
+    (key, None)
+}
+
+/// Bitsight severity (1.0 to 10.0) as a CEF level 0 to 10, rounded.
+#[must_use]
+pub fn cef_severity(severity: Option<f64>) -> Severity {
+    match severity {
+        Some(value) if value.is_finite() => {
+            let level = value.round().clamp(0.0, 10.0);
+            // In 0..=10 after the clamp, so the cast is exact.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let level = level as u8;
+            Severity::new(level).unwrap_or(Severity::UNKNOWN)
+        }
+        _ => Severity::UNKNOWN,
+    }
+}
+
+fn day_start(date: Date) -> OffsetDateTime {
+    date.midnight().assume_utc()
+}
+
+fn cef_finding(
+    finding: &Finding,
+    company: CompanyRef<'_>,
+    kind: EventKind,
+) -> Result<Bytes, FormatError> {
+    let vector = finding.risk_vector().map_or("unknown", |v| v.as_str());
+    let label = finding
+        .risk_vector_label()
+        .filter(|l| !l.is_empty())
+        .unwrap_or(vector);
+    let evidence = finding.evidence_key();
+    let (host, port) = split_evidence_key(evidence);
+    let mut builder = Event::builder()
+        .vendor(VENDOR)
+        .product(CEF_PRODUCT)
+        .device_version(CEF_VERSION)
+        .signature_id(vector)
+        .name(label)
+        .severity(cef_severity(finding.severity()));
+    if let Some(date) = finding.first_seen() {
+        builder = builder.time(keys::START, day_start(date));
+    }
+    if let Some(date) = finding.last_seen() {
+        builder = builder.time(keys::END, day_start(date));
+    }
+    builder = match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => builder.ipv4(keys::DST, ip),
+        Ok(IpAddr::V6(ip)) => builder
+            .label(keys::C6A3, "Evidence IPv6")
+            .ipv6(keys::C6A3, ip),
+        Err(_) => builder.text(keys::DHOST, host),
+    };
+    if let Some(port) = port {
+        builder = builder.port(keys::DPT, port);
+    }
+    if let Some(category) = finding.risk_category() {
+        builder = builder.text(keys::CAT, category.as_str().to_owned());
+    }
+    if let Some(id) = finding.temporary_id() {
+        builder = builder.text(keys::EXTERNAL_ID, id);
+    }
+    let assets: Vec<&str> = finding
+        .assets()
+        .iter()
+        .filter_map(|a| a.asset.as_deref())
+        .collect();
+    builder = builder
+        .label(keys::CS1, "Evidence Key")
+        .text(keys::CS1, evidence)
+        .label(keys::CS2, "Grade")
+        .text(
+            keys::CS2,
+            finding
+                .grade()
+                .map(|g| g.as_str().to_owned())
+                .unwrap_or_default(),
+        )
+        .label(keys::CS3, "Company")
+        .text(keys::CS3, company.name.unwrap_or_default())
+        .label(keys::CS4, "Company GUID")
+        .text(keys::CS4, company.guid)
+        .label(keys::CS5, "Rolled-up Observation ID")
+        .text(keys::CS5, finding.rolledup_observation_id())
+        .label(keys::CS6, "Assets")
+        .text(keys::CS6, assets.join(","));
+    if let Some(severity) = finding.severity() {
+        builder = builder
+            .label(keys::CFP1, "Bitsight Severity")
+            .float(keys::CFP1, severity);
+    }
+    if let Some(category) = finding.severity_category() {
+        builder = builder
+            .label(keys::FLEX_STRING1, "Severity Category")
+            .text(keys::FLEX_STRING1, category.as_str().to_owned());
+    }
+    if let Some(affects) = finding.affects_rating() {
+        builder = builder
+            .label(keys::FLEX_STRING2, "Affects Rating")
+            .text(keys::FLEX_STRING2, if affects { "true" } else { "false" });
+    }
+    builder = builder.vendor_field("bitsightEventKind", kind.as_str());
+    Ok(Bytes::from(builder.build()?.encode()))
+}
+
+fn alert_severity(severity: Option<&str>) -> Severity {
+    match severity.map(str::to_ascii_uppercase).as_deref() {
+        Some("CRITICAL") => Severity::from_band(cef_codec::Band::VeryHigh),
+        Some("WARN") => Severity::from_band(cef_codec::Band::High),
+        Some("INCREASE" | "DECREASE") => Severity::from_band(cef_codec::Band::Medium),
+        _ => Severity::UNKNOWN,
+    }
+}
+
+fn cef_alert(alert: &Alert) -> Result<Bytes, FormatError> {
+    let alert_type = alert.alert_type().unwrap_or("alert");
+    let name = alert
+        .trigger()
+        .filter(|t| !t.is_empty())
+        .unwrap_or(alert_type);
+    let mut builder = Event::builder()
+        .vendor(VENDOR)
+        .product(CEF_PRODUCT)
+        .device_version(CEF_VERSION)
+        .signature_id(alert_type)
+        .name(name)
+        .severity(alert_severity(alert.severity()));
+    if let Some(date) = alert.alert_date() {
+        builder = builder.time(keys::END, day_start(date));
+    }
+    if let Some(date) = alert.start_date() {
+        builder = builder.time(keys::START, day_start(date));
+    }
+    if let Some(guid) = alert.guid() {
+        builder = builder.text(keys::EXTERNAL_ID, guid);
+    }
+    builder = builder
+        .label(keys::CS3, "Company")
+        .text(keys::CS3, alert.company_name().unwrap_or_default())
+        .label(keys::CS4, "Company GUID")
+        .text(keys::CS4, alert.company_guid().unwrap_or_default())
+        .label(keys::CS1, "Alert Severity")
+        .text(keys::CS1, alert.severity().unwrap_or_default())
+        .label(keys::CS2, "Folder")
+        .text(keys::CS2, alert.folder_name().unwrap_or_default())
+        .vendor_field("bitsightEventKind", EventKind::Alert.as_str());
+    Ok(Bytes::from(builder.build()?.encode()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FINDING: &str = r#"{"temporary_id":"A9jq","affects_rating":true,"assets":[{"asset":"203.0.113.7","category":"high","importance":0.5,"is_ip":true}],"details":{"grade":"BAD","country":"United States","dest_port":443,"diligence_annotations":{"transport":"tcp","Status":"HTTP/1.1 200 OK"},"remediations":[{"help_text":"Close it."}]},"evidence_key":"203.0.113.7:443","first_seen":"2026-11-20","last_seen":"2026-11-23","risk_category":"Diligence","risk_vector":"open_ports","risk_vector_label":"Open Ports","rolledup_observation_id":"","severity":9.4,"severity_category":"severe","tags":[]}"#;
+
+    fn company() -> CompanyRef<'static> {
+        CompanyRef {
+            guid: "c0ffee00-0000-4000-8000-000000000001",
+            name: Some("Example | Corp"),
+        }
+    }
+
+    #[test]
+    fn json_keeps_the_finding_whole_and_adds_fields() {
+        let finding = Finding::from_json(company().guid, FINDING).unwrap();
+        let line = finding_json(&finding, company(), EventKind::Finding).unwrap();
+        assert!(line.starts_with(&FINDING[..FINDING.len() - 1]));
+        insta::assert_snapshot!(&line[FINDING.len() - 1..]);
+    }
+
+    #[test]
+    fn cef_mapping() {
+        let finding = Finding::from_json(company().guid, FINDING).unwrap();
+        let line = Formatter::Cef
+            .finding(&finding, company(), EventKind::FindingUpdate)
+            .unwrap()
+            .unwrap();
+        insta::assert_snapshot!(String::from_utf8(line.to_vec()).unwrap());
+    }
+
+    #[test]
+    fn xdm_through_the_bundled_rule() {
+        let finding = Finding::from_json(company().guid, FINDING).unwrap();
+        let model = xdm_modeling::bitsight_model().unwrap();
+        let line = Formatter::new(RecordFormat::Xdm, Some(model))
+            .finding(&finding, company(), EventKind::Finding)
+            .unwrap()
+            .unwrap();
+        let record: Value = serde_json::from_slice(&line).unwrap();
+        insta::assert_json_snapshot!(record);
+    }
+
+    #[test]
+    fn evidence_keys_split() {
+        assert_eq!(
+            split_evidence_key("203.0.113.7:443"),
+            ("203.0.113.7", Some(443))
+        );
+        assert_eq!(
+            split_evidence_key("[2001:db8::1]:8443"),
+            ("2001:db8::1", Some(8443))
+        );
+        assert_eq!(split_evidence_key("2001:db8::1"), ("2001:db8::1", None));
+        assert_eq!(
+            split_evidence_key("mail.example.com"),
+            ("mail.example.com", None)
+        );
+        assert_eq!(split_evidence_key("x:99999"), ("x:99999", None));
+    }
+
+    #[test]
+    fn severities_round_into_cef_levels() {
+        assert_eq!(cef_severity(Some(9.4)).level(), Some(9));
+        assert_eq!(cef_severity(Some(10.0)).level(), Some(10));
+        assert_eq!(cef_severity(Some(-3.0)).level(), Some(0));
+        assert_eq!(cef_severity(None), Severity::UNKNOWN);
+        assert_eq!(cef_severity(Some(f64::NAN)), Severity::UNKNOWN);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Law: whatever the API puts in a finding's strings, the CEF line is one line,
+        /// has exactly the seven header fields, and decodes strictly back to its values.
+        #[test]
+        fn hostile_strings_never_break_cef(evidence in "\\PC{0,40}", label in "\\PC{0,40}", name in "\\PC{0,40}") {
+            let json = serde_json::json!({
+                "evidence_key": evidence, "risk_vector": "open_ports", "risk_vector_label": label,
+                "first_seen": "2026-11-20", "severity": 5.0, "rolledup_observation_id": "r"
+            });
+            let finding = Finding::from_json("g", &json.to_string()).unwrap();
+            let company = CompanyRef { guid: "g", name: Some(&name) };
+            let line = Formatter::Cef.finding(&finding, company, EventKind::Finding).unwrap().unwrap();
+            proptest::prop_assert!(!line.contains(&b'\n') && !line.contains(&b'\r'));
+            let event = cef_codec::Decoder::strict().decode_bytes(&line).unwrap();
+            proptest::prop_assert_eq!(event.vendor(), VENDOR);
+            proptest::prop_assert_eq!(event.signature_id(), "open_ports");
+            proptest::prop_assert_eq!(event.get("bitsightEventKind"), Some("finding"));
+        }
+    }
+}
