@@ -728,8 +728,8 @@ mod row {
             while let Some(slot) = map.next_key_seed(KeySeed(self.model))? {
                 match slot {
                     Some(slot) => {
-                        let json: serde_json::Value = map.next_value()?;
-                        match self.model.column_value(slot, Value::from_json_owned(json)) {
+                        let value: Value = map.next_value()?;
+                        match self.model.column_value(slot, value) {
                             Ok(v) => self.frame.row[slot] = v,
                             Err(e) => {
                                 if self.failure.is_none() {
