@@ -188,6 +188,7 @@ impl Decoder {
             line,
             end,
             pos: start,
+            value_end: start,
             lenient: self.lenient,
         };
         parser.event()
@@ -199,6 +200,8 @@ struct Parser<'a> {
     /// Where the event ends: before the line terminator.
     end: usize,
     pos: usize,
+    /// Where the last value read ends.
+    value_end: usize,
     lenient: bool,
 }
 
@@ -286,7 +289,11 @@ impl<'a> Parser<'a> {
                         let offset = start + text.find('\r').unwrap_or_default();
                         return self.fail(offset, DecodeErrorKind::RawLineBreak);
                     }
-                    return Ok(Text::header(text));
+                    return Ok(if self.lenient {
+                        Text::header(text)
+                    } else {
+                        Text::canonical(text, self.slice(start, found))
+                    });
                 }
                 Some(b'\\') => {
                     let unescaped = match bytes.get(found + 1) {
@@ -357,6 +364,7 @@ impl<'a> Parser<'a> {
             self.pos = key_start + key_len + 1;
             let value_start = self.pos;
             let value = self.value()?;
+            let wire = self.slice(value_start, self.value_end);
             if value.is_empty() {
                 continue;
             }
@@ -368,7 +376,11 @@ impl<'a> Parser<'a> {
             }
             pairs.push(Pair {
                 key_eq: Cow::Borrowed(key_eq),
-                value: Text::value(value),
+                value: if self.lenient {
+                    Text::value(value)
+                } else {
+                    Text::canonical(value, wire)
+                },
             });
         }
         Ok(pairs)
@@ -424,6 +436,7 @@ impl<'a> Parser<'a> {
                 _ => at += 1,
             }
         };
+        self.value_end = value_end;
         Ok(match owned {
             Some(mut text) => {
                 text.push_str(self.slice(run_start, value_end));

@@ -1,8 +1,8 @@
-//! The writer: escapes straight into the caller's buffer.
+//! The writer: copies the event's already-escaped text into the caller's buffer.
 
 use std::fmt;
 
-use crate::event::{Event, Text};
+use crate::event::Event;
 
 /// Where encoded text goes: a byte buffer (infallible) or a formatter.
 trait Sink {
@@ -33,62 +33,6 @@ impl Sink for fmt::Formatter<'_> {
     fn reserve(&mut self, _additional: usize) {}
 }
 
-/// Header fields escape `\` and `|`; line breaks were already replaced by the builder.
-fn header_escape(b: u8) -> Option<&'static str> {
-    match b {
-        b'\\' => Some(r"\\"),
-        b'|' => Some(r"\|"),
-        _ => None,
-    }
-}
-
-/// Extension values escape `\`, `=` and line breaks.
-fn value_escape(b: u8) -> Option<&'static str> {
-    match b {
-        b'\\' => Some(r"\\"),
-        b'=' => Some(r"\="),
-        b'\n' => Some(r"\n"),
-        b'\r' => Some(r"\r"),
-        _ => None,
-    }
-}
-
-/// Copies runs of ordinary text whole and writes an escape for each special byte. Every
-/// special byte is ASCII, so the runs are cut on character boundaries.
-#[inline]
-fn put_escaped<S: Sink>(
-    sink: &mut S,
-    text: &Text<'_>,
-    escape: fn(u8) -> Option<&'static str>,
-) -> fmt::Result {
-    let text = &*text.text;
-    if text.is_empty() {
-        return Ok(());
-    }
-    let mut run_start = 0;
-    for (index, &byte) in text.as_bytes().iter().enumerate() {
-        if let Some(escaped) = escape(byte) {
-            sink.put(text.get(run_start..index).unwrap_or_default())?;
-            sink.put(escaped)?;
-            run_start = index + 1;
-        }
-    }
-    sink.put(text.get(run_start..).unwrap_or_default())
-}
-
-#[inline]
-fn put_text<S: Sink>(
-    sink: &mut S,
-    text: &Text<'_>,
-    escape: fn(u8) -> Option<&'static str>,
-) -> fmt::Result {
-    if text.is_plain() {
-        sink.put(&text.text)
-    } else {
-        put_escaped(sink, text, escape)
-    }
-}
-
 impl Event<'_> {
     fn write_to<S: Sink>(&self, sink: &mut S) -> fmt::Result {
         sink.reserve(self.encoded_len());
@@ -100,17 +44,17 @@ impl Event<'_> {
             &self.signature_id,
             &self.name,
         ] {
-            put_text(sink, field, header_escape)?;
+            sink.put(field.wire())?;
             sink.put("|")?;
         }
         sink.put(self.severity.as_str())?;
         sink.put("|")?;
-        let mut separator = "";
-        for pair in &self.extension {
-            sink.put(separator)?;
+        for (index, pair) in self.extension.iter().enumerate() {
+            if index > 0 {
+                sink.put(" ")?;
+            }
             sink.put(&pair.key_eq)?;
-            put_text(sink, &pair.value, value_escape)?;
-            separator = " ";
+            sink.put(pair.value.wire())?;
         }
         Ok(())
     }

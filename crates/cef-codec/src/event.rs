@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use time::OffsetDateTime;
 
+use crate::escape::{self, EscapeTable};
 use crate::keys::{
     FloatKey, IntKey, Ipv4Key, Ipv6Key, Key, KeyDef, KeyKind, LongKey, MacKey, PortKey, TextKey,
     TimeKey,
@@ -79,14 +80,12 @@ pub enum BuildError {
     TimeOutOfRange(&'static str),
 }
 
-/// Text of an event, with the length of its escaped form. The length is a function of the
-/// text and of where it sits (header or extension), worked out once when the event is built
-/// or decoded: the writer reserves the whole line at once, and copies text that needs no
-/// escape in one piece.
+/// Text of an event and, when they differ, its escaped form. Escaping happens once, when
+/// the event is built or decoded, so the writer only copies.
 #[derive(Clone)]
 pub(crate) struct Text<'a> {
     pub(crate) text: Cow<'a, str>,
-    pub(crate) escaped_len: usize,
+    escaped: Option<Cow<'a, str>>,
 }
 
 impl PartialEq for Text<'_> {
@@ -104,34 +103,37 @@ impl fmt::Debug for Text<'_> {
 }
 
 impl<'a> Text<'a> {
+    fn escaped_with(text: Cow<'a, str>, table: &EscapeTable) -> Text<'a> {
+        let escaped = escape::escape(&text, table).map(Cow::Owned);
+        Text { text, escaped }
+    }
+
+    /// A header field.
     pub(crate) fn header(text: Cow<'a, str>) -> Text<'a> {
-        let escapes = text.bytes().filter(|b| matches!(b, b'\\' | b'|')).count();
-        Text {
-            escaped_len: text.len() + escapes,
-            text,
-        }
+        Text::escaped_with(text, &escape::HEADER)
     }
 
+    /// An extension value.
     pub(crate) fn value(text: Cow<'a, str>) -> Text<'a> {
-        let escapes = text
-            .bytes()
-            .filter(|b| matches!(b, b'\\' | b'=' | b'\n' | b'\r'))
-            .count();
-        Text {
-            escaped_len: text.len() + escapes,
-            text,
-        }
+        Text::escaped_with(text, &escape::VALUE)
     }
 
-    /// Whether the text is written as it is.
-    pub(crate) fn is_plain(&self) -> bool {
-        self.escaped_len == self.text.len()
+    /// Text read from a line whose escapes are exactly the canonical ones, so the line's own
+    /// bytes are the escaped form.
+    pub(crate) fn canonical(text: Cow<'a, str>, wire: &'a str) -> Text<'a> {
+        let escaped = (wire.len() != text.len()).then_some(Cow::Borrowed(wire));
+        Text { text, escaped }
+    }
+
+    /// The text as written on the wire.
+    pub(crate) fn wire(&self) -> &str {
+        self.escaped.as_deref().unwrap_or(&self.text)
     }
 
     fn into_owned(self) -> Text<'static> {
         Text {
             text: Cow::Owned(self.text.into_owned()),
-            escaped_len: self.escaped_len,
+            escaped: self.escaped.map(|escaped| Cow::Owned(escaped.into_owned())),
         }
     }
 }
@@ -223,12 +225,12 @@ impl<'a> Event<'a> {
             &self.name,
         ]
         .iter()
-        .map(|field| field.escaped_len + 1)
+        .map(|field| field.wire().len() + 1)
         .sum();
         let pairs: usize = self
             .extension
             .iter()
-            .map(|pair| pair.key_eq.len() + pair.value.escaped_len)
+            .map(|pair| pair.key_eq.len() + pair.value.wire().len())
             .sum();
         let separators = self.extension.len().saturating_sub(1);
         self.version.prefix().len() + header + self.severity.as_str().len() + 1 + pairs + separators

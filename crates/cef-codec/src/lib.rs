@@ -66,6 +66,7 @@
 
 mod decode;
 mod encode;
+mod escape;
 mod event;
 pub mod keys;
 mod mac;

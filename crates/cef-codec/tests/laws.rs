@@ -194,7 +194,9 @@ proptest! {
     fn strict_decoding_reads_back_what_was_encoded(spec in spec()) {
         let event = build(&spec);
         let line = event.encode();
-        prop_assert_eq!(Decoder::strict().decode_bytes(&line).unwrap(), event.clone());
+        let decoded = Decoder::strict().decode_bytes(&line).unwrap();
+        prop_assert_eq!(&decoded, &event);
+        prop_assert_eq!(decoded.encode(), line);
         // With a line terminator and a syslog header too.
         let framed = format!("<134>Nov 24 04:00:00 host {event}\n");
         prop_assert_eq!(Decoder::strict().syslog_header(true).decode(&framed).unwrap(), event);
