@@ -1,0 +1,217 @@
+//! CEF mapping of IoT Security records, in two profiles.
+//!
+//! - [`Profile::Panw`] keeps what SIEM parsers built for the old XSOAR converter match on:
+//!   its header (`PaloAltoNetworks|PANWIOT|1.0`, signature ids `asset`, `vulnerability`,
+//!   `PaloAltoNetworks Alert:policy_alert`), its severities, its extension keys and labels
+//!   (`cs1`..`cs44`), but escapes every value, writes values as plain text, never writes a
+//!   malformed header and, unless asked, leaves out the stray `INFO:siem-syslog:` prefix.
+//! - [`Profile::Strict`] writes only keys of the CEF dictionary; the fields it has no key
+//!   for go into `msg` as `name=value` pairs.
+//!
+//! Whatever the profile, a device carries its `deviceid` in `deviceExternalId` and an
+//! alert or vulnerability its `zb_ticketid` in `externalId`. `docs/cef-mapping.md`
+//! documents every field.
+
+mod panw;
+mod strict;
+mod value;
+
+use std::borrow::Cow;
+
+use cef_codec::{BuildError, Event, EventBuilder, Severity, keys};
+use iot_security_api::{Alert, Device, Vulnerability};
+use serde::{Deserialize, Serialize};
+
+/// Which CEF layout to write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// The old converter's keys and labels, written correctly.
+    #[default]
+    Panw,
+    /// Only CEF dictionary keys; the rest in `msg`.
+    Strict,
+}
+
+/// How records are mapped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MappingOptions {
+    /// The layout.
+    pub profile: Profile,
+    /// Start device and vulnerability lines with `INFO:siem-syslog:` as the old converter
+    /// did (profile `panw` only), for parsers that match on it.
+    pub legacy_prefix: bool,
+}
+
+/// The prefix the old converter's Python logger put before device and vulnerability lines.
+pub const LEGACY_PREFIX: &str = "INFO:siem-syslog:";
+
+/// A record could not be written as CEF (the codec refused a value).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {kind} {id} as CEF: {source}")]
+pub struct MappingError {
+    kind: &'static str,
+    id: String,
+    #[source]
+    source: BuildError,
+}
+
+/// Maps records to CEF lines (without line endings), appending to a buffer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mapper {
+    options: MappingOptions,
+}
+
+impl Mapper {
+    /// A mapper with `options`.
+    pub fn new(options: MappingOptions) -> Self {
+        Self { options }
+    }
+
+    /// Appends the CEF line of `device` to `out`.
+    pub fn device(&self, device: &Device, out: &mut Vec<u8>) -> Result<(), MappingError> {
+        let event = match self.options.profile {
+            Profile::Panw => panw::device(device),
+            Profile::Strict => strict::device(device),
+        };
+        self.write(event, "device", device.deviceid.as_deref(), true, out)
+    }
+
+    /// Appends the CEF line of `alert` to `out`.
+    pub fn alert(&self, alert: &Alert, out: &mut Vec<u8>) -> Result<(), MappingError> {
+        let event = match self.options.profile {
+            Profile::Panw => panw::alert(alert),
+            Profile::Strict => strict::alert(alert),
+        };
+        self.write(event, "alert", alert.zb_ticketid.as_deref(), false, out)
+    }
+
+    /// Appends the CEF line of `vulnerability` to `out`.
+    pub fn vulnerability(
+        &self,
+        vulnerability: &Vulnerability,
+        out: &mut Vec<u8>,
+    ) -> Result<(), MappingError> {
+        let event = match self.options.profile {
+            Profile::Panw => panw::vulnerability(vulnerability),
+            Profile::Strict => strict::vulnerability(vulnerability),
+        };
+        self.write(
+            event,
+            "vulnerability",
+            vulnerability.zb_ticketid.as_deref(),
+            true,
+            out,
+        )
+    }
+
+    fn write(
+        &self,
+        event: Result<Event<'_>, BuildError>,
+        kind: &'static str,
+        id: Option<&str>,
+        prefixed_in_legacy: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), MappingError> {
+        let event = event.map_err(|source| MappingError {
+            kind,
+            id: id.unwrap_or("(without id)").to_owned(),
+            source,
+        })?;
+        if self.options.legacy_prefix && prefixed_in_legacy && self.options.profile == Profile::Panw
+        {
+            out.extend_from_slice(LEGACY_PREFIX.as_bytes());
+        }
+        event.encode_into(out);
+        Ok(())
+    }
+}
+
+/// The test event `test-connection` sends, byte for byte.
+pub const TEST_CONNECTION_EVENT: &str =
+    "CEF:0|PaloAltoNetworks|PANWIOT|1.0|Test Connection|Test Connection|1|";
+
+/// Vendor, product and version of every record.
+fn header<'a>(signature_id: &'a str, name: Cow<'a, str>, severity: Severity) -> EventBuilder<'a> {
+    Event::builder()
+        .vendor("PaloAltoNetworks")
+        .product("PANWIOT")
+        .device_version("1.0")
+        .signature_id(signature_id)
+        .name(name)
+        .severity(severity)
+}
+
+/// Signature id of device records.
+const DEVICE_SIGNATURE: &str = "asset";
+/// Name of device records.
+const DEVICE_NAME: &str = "Asset Identification";
+/// Signature id of alert records.
+const ALERT_SIGNATURE: &str = "PaloAltoNetworks Alert:policy_alert";
+/// Name of an alert without a name.
+const ALERT_FALLBACK_NAME: &str = "Alert";
+/// Signature id of vulnerability records.
+const VULNERABILITY_SIGNATURE: &str = "vulnerability";
+/// Name of a vulnerability without a name.
+const VULNERABILITY_FALLBACK_NAME: &str = "Vulnerability";
+
+/// The alert's severity: `severityNumber` (0 to 10), else its `severity` word
+/// (`critical` 10, `high` 8, `medium` 5, `low` 3, `info` 1), else Unknown.
+fn alert_severity(alert: &Alert) -> Severity {
+    if let Some(level) = alert
+        .severity_number
+        .and_then(|n| u8::try_from(n.clamp(0, 10)).ok())
+        .and_then(|n| Severity::new(n).ok())
+    {
+        return level;
+    }
+    let level = match alert
+        .severity
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("critical") => 10,
+        Some("high") => 8,
+        Some("medium") => 5,
+        Some("low") => 3,
+        Some("info") => 1,
+        _ => return Severity::UNKNOWN,
+    };
+    Severity::new(level).unwrap_or(Severity::UNKNOWN)
+}
+
+/// The old converter's vulnerability severity: Critical 10, High 6, Medium 3, Low 1 and 1
+/// for anything else (also when `risk_level` is absent, where the old one broke the header).
+fn vulnerability_severity(vulnerability: &Vulnerability) -> Severity {
+    let level = match vulnerability
+        .risk_level
+        .as_deref()
+        .map(|level| level.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("critical") => 10,
+        Some("high") => 6,
+        Some("medium") => 3,
+        _ => 1,
+    };
+    Severity::new(level).unwrap_or(Severity::UNKNOWN)
+}
+
+/// The identity keys every profile writes first.
+fn device_identity<'a>(builder: EventBuilder<'a>, device: &'a Device) -> EventBuilder<'a> {
+    match device.deviceid.as_deref() {
+        Some(id) => builder.text(keys::DEVICE_EXTERNAL_ID, id),
+        None => builder,
+    }
+}
+
+fn ticket_identity<'a>(builder: EventBuilder<'a>, ticket: Option<&'a str>) -> EventBuilder<'a> {
+    match ticket {
+        Some(id) => builder.text(keys::EXTERNAL_ID, id),
+        None => builder,
+    }
+}
+
+#[cfg(test)]
+mod tests;
