@@ -324,3 +324,10 @@ mod laws {
         }
     }
 }
+
+#[test]
+fn models_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<xdm_modeling::Model>();
+    assert_send_sync::<Rules>();
+}
