@@ -57,6 +57,11 @@ pub struct DeliveryOptions {
     pub max_delay: Duration,
     /// Retries of a batch the sink handed back (the sink may retry inside, too).
     pub retry: RetryPolicy,
+    /// Commit at most this often (zero: after every confirmed batch). A durable commit
+    /// costs a few fsyncs; a bulk export may trade a wider re-delivery window after a
+    /// crash for speed. The latest confirmed cursor is always committed before `deliver`
+    /// returns, and while the source is idle once the interval has passed.
+    pub commit_interval: Duration,
     /// Label of the `pipeline` metric dimension (a tenant, a company).
     pub pipeline: String,
     /// Live counters, shared with whoever shows progress; cloned handles see the same.
@@ -70,6 +75,7 @@ impl Default for DeliveryOptions {
             max_batch_bytes: 4 * 1024 * 1024,
             max_delay: Duration::from_secs(1),
             retry: RetryPolicy::default(),
+            commit_interval: Duration::ZERO,
             pipeline: "default".to_owned(),
             counters: Counters::default(),
         }
@@ -235,15 +241,27 @@ where
 {
     let mut source = std::pin::pin!(source);
     let mut filler = Filler::new();
+    // The latest confirmed cursor not yet committed (only with a commit interval).
+    let mut pending: Option<C> = None;
+    let mut last_commit = Instant::now();
     loop {
         // Fill until the batch is due.
         while !filler.batch_due(options) {
             let deadline = filler.deadline(options);
+            let commit_due = pending
+                .as_ref()
+                .map(|_| last_commit + options.commit_interval);
             tokio::select! {
                 biased;
                 () = shutdown.cancelled(), if !filler.stopping => filler.stopping = true,
                 item = source.next(), if filler.can_read(options) => filler.absorb(item),
                 () = sleep_until(deadline), if deadline.is_some() => filler.deadline_passed = true,
+                () = sleep_until(commit_due), if commit_due.is_some() => {
+                    if let Some(cursor) = pending.take() {
+                        commit(&cursor).map_err(DeliveryError::Commit)?;
+                        last_commit = Instant::now();
+                    }
+                }
             }
         }
         if filler.batch.is_empty() {
@@ -266,8 +284,15 @@ where
                 }
             }
         };
-        if let Some(cursor) = &outcome.last_confirmed {
-            commit(cursor).map_err(DeliveryError::Commit)?;
+        if let Some(cursor) = outcome.last_confirmed {
+            pending = Some(cursor);
+        }
+        let last_batch = !matches!(outcome.result, BatchResult::Confirmed);
+        if (last_batch || last_commit.elapsed() >= options.commit_interval)
+            && let Some(cursor) = pending.take()
+        {
+            commit(&cursor).map_err(DeliveryError::Commit)?;
+            last_commit = Instant::now();
         }
         match outcome.result {
             BatchResult::Confirmed => {}
@@ -287,6 +312,9 @@ where
                 });
             }
         }
+    }
+    if let Some(cursor) = pending.take() {
+        commit(&cursor).map_err(DeliveryError::Commit)?;
     }
     if let Some(error) = filler.source_error {
         return Err(DeliveryError::Source(error));
@@ -629,6 +657,7 @@ mod tests {
             records in 0usize..60,
             batch in 1usize..12,
             retries in 0u32..4,
+            commit_every_ms in prop_oneof![Just(0u64), 1u64..3],
             script in proptest::collection::vec(
                 prop_oneof![
                     3 => Just(Behaviour::Accept),
@@ -640,7 +669,10 @@ mod tests {
         ) {
             let mut sink = FakeSink { script: script.into(), ..FakeSink::default() };
             let mut committed: Vec<usize> = Vec::new();
-            let options = fast_options(batch, retries);
+            let options = DeliveryOptions {
+                commit_interval: Duration::from_millis(commit_every_ms),
+                ..fast_options(batch, retries)
+            };
             let result = run(deliver(
                 source(records),
                 &mut sink,
