@@ -682,12 +682,28 @@ impl FindingFilter {
                 .is_none_or(|affects| finding.affects_rating == affects)
     }
 
-    fn select<'a>(&self, company: &'a SynthCompany) -> Vec<&'a SynthFinding> {
-        // Findings are kept sorted by first_seen: skip straight to the first candidate.
-        let start = self.first_seen_gte.map_or(0, |gte| {
+    /// True when no filter but `first_seen_gte` is set.
+    fn only_first_seen_gte(&self) -> bool {
+        self.first_seen_lte.is_none()
+            && self.last_seen_gte.is_none()
+            && self.last_seen_lte.is_none()
+            && self.severity_gte.is_none()
+            && self.vectors.is_empty()
+            && self.categories.is_empty()
+            && self.grades.is_empty()
+            && self.assets.is_empty()
+            && self.affects_rating.is_none()
+    }
+
+    /// Findings are kept sorted by first_seen: the index of the first candidate.
+    fn first_candidate(&self, company: &SynthCompany) -> usize {
+        self.first_seen_gte.map_or(0, |gte| {
             company.findings.partition_point(|f| f.first_seen < gte)
-        });
-        company.findings[start..]
+        })
+    }
+
+    fn select<'a>(&self, company: &'a SynthCompany) -> Vec<&'a SynthFinding> {
+        company.findings[self.first_candidate(company)..]
             .iter()
             .filter(|f| self.keeps(f))
             .collect()
@@ -701,27 +717,43 @@ fn findings(
     params: &Params,
 ) -> Result<Response, Refusal> {
     let filter = FindingFilter::from_params(params)?;
-    let mut selected = filter.select(company);
-    match params.get("sort") {
-        Some("first_seen") => {}
-        Some("-first_seen") => selected.reverse(),
-        Some("last_seen") => selected.sort_by_key(|f| (f.last_seen, f.seq)),
-        Some("-last_seen") => selected.sort_by_key(|f| std::cmp::Reverse((f.last_seen, f.seq))),
-        // Bitsight's default: by severity, so findings added later land mid-list and
-        // unsorted offset paging skips them.
-        None => selected.sort_by_key(|f| (std::cmp::Reverse(f.severity_tenths), f.salt)),
-        Some(_) => return Err(Refusal::new(StatusCode::BAD_REQUEST, "sort: unknown field")),
-    }
     let limit = params.number("limit", 100)?.clamp(1, 1000);
     let offset = params.number("offset", 0)?;
     let attributed = params.list("expand").contains(&"attributed_companies");
-    let count = u64::try_from(selected.len()).unwrap_or(u64::MAX);
-    let start = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(selected.len());
-    let end = start
-        .saturating_add(usize::try_from(limit).unwrap_or(1000))
-        .min(selected.len());
+    let window = |len: usize| {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(len);
+        let end = start
+            .saturating_add(usize::try_from(limit).unwrap_or(1000))
+            .min(len);
+        start..end
+    };
+    let sort = params.get("sort");
+    // The common case (sorted by first_seen, at most a first_seen_gte filter) pages
+    // straight through the stored order without copying it.
+    let (count, page): (usize, Vec<&SynthFinding>) = if sort == Some("first_seen")
+        && filter.only_first_seen_gte()
+    {
+        let candidates = &company.findings[filter.first_candidate(company)..];
+        (
+            candidates.len(),
+            candidates[window(candidates.len())].iter().collect(),
+        )
+    } else {
+        let mut selected = filter.select(company);
+        match sort {
+            Some("first_seen") => {}
+            Some("-first_seen") => selected.reverse(),
+            Some("last_seen") => selected.sort_by_key(|f| (f.last_seen, f.seq)),
+            Some("-last_seen") => selected.sort_by_key(|f| std::cmp::Reverse((f.last_seen, f.seq))),
+            // Bitsight's default: by severity, so findings added later land mid-list and
+            // unsorted offset paging skips them.
+            None => selected.sort_by_key(|f| (std::cmp::Reverse(f.severity_tenths), f.salt)),
+            Some(_) => return Err(Refusal::new(StatusCode::BAD_REQUEST, "sort: unknown field")),
+        }
+        let range = window(selected.len());
+        (selected.len(), selected[range].to_vec())
+    };
+    let count = u64::try_from(count).unwrap_or(u64::MAX);
     Ok(paged(
         &state.base,
         path,
@@ -730,7 +762,7 @@ fn findings(
         limit,
         count,
         |out| {
-            for (i, finding) in selected[start..end].iter().enumerate() {
+            for (i, finding) in page.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
