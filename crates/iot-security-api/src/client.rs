@@ -342,6 +342,7 @@ impl Client {
             done: false,
             seen: HashSet::new(),
             stale_pages: 0,
+            full_page_bytes: None,
             prefetched: None,
         };
         // Boxed so callers get an `Unpin` stream they can poll without pinning.
@@ -672,6 +673,8 @@ struct Pager<R> {
     seen: HashSet<u64>,
     /// Consecutive full pages that brought nothing new (a server ignoring `offset`).
     stale_pages: u32,
+    /// The body size of the last full page.
+    full_page_bytes: Option<usize>,
     /// The request for the page at `offset`, started while the previous page was decoded.
     prefetched: Option<JoinHandle<Result<Bytes, ApiError>>>,
 }
@@ -702,10 +705,13 @@ impl<R: Record + DeserializeOwned> Pager<R> {
             },
             None => self.clone_request(self.offset).await?,
         };
-        // After a full page, the next one is likely full too: ask for it now, so the
-        // server works on it while this one is decoded. When this page turns out short,
-        // the extra request is dropped; a stream makes at most one such request.
-        if self.offset > 0 {
+        // A body about as large as the last full page is most likely full too: ask for
+        // the next page now, so the server works on it while this one is decoded. Should
+        // this page turn out short after all, the extra request is dropped.
+        if self
+            .full_page_bytes
+            .is_some_and(|full| body.len() >= full / 10 * 9)
+        {
             let next = self.offset + u64::from(page_size);
             self.prefetched = Some(tokio::spawn(self.clone_request(next)));
         }
@@ -730,6 +736,9 @@ impl<R: Record + DeserializeOwned> Pager<R> {
             self.stale_pages += 1;
         } else {
             self.stale_pages = 0;
+        }
+        if full {
+            self.full_page_bytes = Some(body.len());
         }
         self.done = !full || self.stale_pages >= 2;
         if self.done

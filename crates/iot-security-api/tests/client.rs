@@ -251,7 +251,9 @@ async fn a_server_that_ignores_offset_does_not_loop_forever() {
     let (devices, error) = bounded(drain(client.devices(&DeviceQuery::default()))).await;
     assert!(error.is_none());
     assert_eq!(devices.len(), 2);
-    mock.assert_calls_async(3).await;
+    // Three pages, plus at most one prefetched page that was dropped unread.
+    let calls = mock.calls_async().await;
+    assert!((3..=4).contains(&calls), "{calls} calls");
 }
 
 #[tokio::test]
