@@ -35,6 +35,14 @@ pub enum Encoded {
     },
 }
 
+/// The current second's timestamp, rendered once; only the microseconds change
+/// within a second.
+#[derive(Debug, Clone)]
+struct Clock {
+    second: Option<u64>,
+    text: Vec<u8>,
+}
+
 /// Formats and frames messages.
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -42,6 +50,7 @@ pub struct Encoder {
     framer: Framer,
     limit: Option<(usize, OversizePolicy)>,
     scratch: Vec<u8>,
+    clock: Clock,
 }
 
 impl Encoder {
@@ -52,6 +61,10 @@ impl Encoder {
             framer,
             limit: None,
             scratch: Vec::with_capacity(1024),
+            clock: Clock {
+                second: None,
+                text: Vec::with_capacity(32),
+            },
         }
     }
 
@@ -99,19 +112,87 @@ impl Encoder {
         result
     }
 
-    /// Appends the formatted message for `payload` to `out`, without framing (for
-    /// datagrams and RELP, which carry their own). On error `out` is unchanged.
-    pub fn message(
-        &self,
+    /// Like [`Encoder::encode`], stamped with the current time. Faster: the timestamp is
+    /// rendered once per second, and the message is framed as it is written.
+    pub fn encode_now(
+        &mut self,
         payload: &[u8],
-        timestamp: OffsetDateTime,
         out: &mut Vec<u8>,
     ) -> Result<Encoded, EncodeError> {
-        let start = out.len();
-        if let Err(e) = self.formatter.write(payload, timestamp, out) {
-            out.truncate(start);
-            return Err(e.into());
+        self.tick()?;
+        let header = [
+            self.formatter.prefix(),
+            &self.clock.text[..],
+            self.formatter.after_timestamp(),
+        ];
+        let len = header.iter().map(|h| h.len()).sum::<usize>() + payload.len();
+        match self.limit {
+            Some((limit, _)) if len > limit => {
+                let mut scratch = std::mem::take(&mut self.scratch);
+                scratch.clear();
+                header.iter().for_each(|h| scratch.extend_from_slice(h));
+                scratch.extend_from_slice(payload);
+                let result = self.apply_limit(&mut scratch, 0);
+                if result.is_ok() {
+                    self.framer.frame(&scratch, out);
+                }
+                self.scratch = scratch;
+                result
+            }
+            _ => {
+                self.framer.frame_parts(&header, payload, out);
+                Ok(Encoded::Whole)
+            }
         }
+    }
+
+    /// Like [`Encoder::message`], stamped with the current time.
+    pub fn message_now(
+        &mut self,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Encoded, EncodeError> {
+        self.tick()?;
+        let start = out.len();
+        out.extend_from_slice(self.formatter.prefix());
+        out.extend_from_slice(&self.clock.text);
+        out.extend_from_slice(self.formatter.after_timestamp());
+        out.extend_from_slice(payload);
+        self.apply_limit(out, start)
+    }
+
+    /// Brings the cached timestamp up to now.
+    fn tick(&mut self) -> Result<(), FormatError> {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let second = since_epoch.as_secs();
+        if self.clock.second != Some(second) {
+            let whole = i64::try_from(second)
+                .ok()
+                .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            self.clock.text.clear();
+            self.formatter
+                .write_timestamp(whole, &mut self.clock.text)?;
+            self.clock.second = Some(second);
+        }
+        if self.formatter.format() == crate::SyslogFormat::Rfc5424 {
+            // `YYYY-MM-DDThh:mm:ss.ffffffZ`: the six digits at 20..26.
+            let mut micros = since_epoch.subsec_micros();
+            if let Some(digits) = self.clock.text.get_mut(20..26) {
+                for slot in digits.iter_mut().rev() {
+                    // `micros % 10` is below 10.
+                    *slot = b'0' + (micros % 10) as u8;
+                    micros /= 10;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the size limit to the message at `out[start..]`.
+    fn apply_limit(&self, out: &mut Vec<u8>, start: usize) -> Result<Encoded, EncodeError> {
         let len = out.len() - start;
         match self.limit {
             Some((limit, policy)) if len > limit => match policy {
@@ -126,6 +207,22 @@ impl Encoder {
             },
             _ => Ok(Encoded::Whole),
         }
+    }
+
+    /// Appends the formatted message for `payload` to `out`, without framing (for
+    /// datagrams and RELP, which carry their own). On error `out` is unchanged.
+    pub fn message(
+        &self,
+        payload: &[u8],
+        timestamp: OffsetDateTime,
+        out: &mut Vec<u8>,
+    ) -> Result<Encoded, EncodeError> {
+        let start = out.len();
+        if let Err(e) = self.formatter.write(payload, timestamp, out) {
+            out.truncate(start);
+            return Err(e.into());
+        }
+        self.apply_limit(out, start)
     }
 }
 

@@ -264,6 +264,8 @@ pub struct Formatter {
     format: SyslogFormat,
     facility: Facility,
     severity: Severity,
+    /// `<PRI>1 ` (RFC 5424) or `<PRI>` (RFC 3164) for the configured severity.
+    prefix: Vec<u8>,
     /// RFC 5424: ` HOST APP PROCID MSGID SD ` (+ BOM); RFC 3164: ` HOST TAG[PID]: `.
     after_timestamp: Vec<u8>,
     /// Only for RFC 5424: the part after the header that precedes STRUCTURED-DATA.
@@ -352,10 +354,21 @@ impl Formatter {
                 before_sd = after.len();
             }
         }
+        let mut prefix = Vec::with_capacity(8);
+        prefix.push(b'<');
+        push_decimal(
+            &mut prefix,
+            u32::from(priority(config.facility, config.severity)),
+        );
+        prefix.push(b'>');
+        if config.format == SyslogFormat::Rfc5424 {
+            prefix.extend_from_slice(b"1 ");
+        }
         Ok(Self {
             format: config.format,
             facility: config.facility,
             severity: config.severity,
+            prefix,
             after_timestamp: after,
             before_sd,
             bom: config.bom,
@@ -397,6 +410,31 @@ impl Formatter {
         }
         out.extend_from_slice(record.payload);
         Ok(())
+    }
+
+    /// The header before the timestamp, for the configured severity.
+    pub(crate) fn prefix(&self) -> &[u8] {
+        &self.prefix
+    }
+
+    /// The header after the timestamp, up to the payload.
+    pub(crate) fn after_timestamp(&self) -> &[u8] {
+        &self.after_timestamp
+    }
+
+    /// Writes just the timestamp, in this format's shape.
+    pub(crate) fn write_timestamp(
+        &self,
+        timestamp: OffsetDateTime,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        match self.format {
+            SyslogFormat::Rfc5424 => write_rfc3339_micros(timestamp, out),
+            SyslogFormat::Rfc3164 => {
+                write_bsd_timestamp(timestamp, out);
+                Ok(())
+            }
+        }
     }
 
     fn write_header(

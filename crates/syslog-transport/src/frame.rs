@@ -92,6 +92,38 @@ impl Framer {
         }
     }
 
+    /// Appends one frame whose message is `header` followed by `payload`. The header
+    /// must hold no byte that ends a frame (a formatter's header never does), so only the
+    /// payload is scanned.
+    pub(crate) fn frame_parts(&self, header: &[&[u8]], payload: &[u8], out: &mut Vec<u8>) {
+        match self.framing {
+            Framing::OctetCounting => {
+                let len = header.iter().map(|h| h.len()).sum::<usize>() + payload.len();
+                match u32::try_from(len) {
+                    Ok(len) => push_decimal(out, len),
+                    Err(_) => out.extend_from_slice(len.to_string().as_bytes()),
+                }
+                out.push(b' ');
+                header.iter().for_each(|h| out.extend_from_slice(h));
+                out.extend_from_slice(payload);
+            }
+            Framing::Lf => {
+                header.iter().for_each(|h| out.extend_from_slice(h));
+                self.write_escaped(payload, b'\n', Some(b'\r'), out);
+                out.push(b'\n');
+            }
+            Framing::Nul => {
+                header.iter().for_each(|h| out.extend_from_slice(h));
+                self.write_escaped(payload, 0, None, out);
+                out.push(0);
+            }
+            Framing::None => {
+                header.iter().for_each(|h| out.extend_from_slice(h));
+                out.extend_from_slice(payload);
+            }
+        }
+    }
+
     fn write_escaped(&self, message: &[u8], stop: u8, also: Option<u8>, out: &mut Vec<u8>) {
         let mut rest = message;
         loop {

@@ -537,7 +537,11 @@ impl Sender {
             .map_err(|e| self.io_error(&peer, &e))?;
         io.flush().await.map_err(|e| self.io_error(&peer, &e))?;
         let mut incoming = BytesMut::with_capacity(64 * 1024);
-        let answer = self.read_frame(&mut io, &mut incoming, &peer).await?;
+        // The connect timeout around this call bounds the wait, and names it.
+        let patience = self.config.connect_timeout().saturating_mul(2);
+        let answer = self
+            .read_frame(&mut io, &mut incoming, &peer, patience)
+            .await?;
         match (answer.txnr, &answer.command[..], answer.response()) {
             (1, b"rsp", Some((200, _))) => Ok(Connection {
                 link: Link::Relp {
@@ -573,14 +577,14 @@ impl Sender {
         }
     }
 
-    /// Waits for one whole RELP frame (bounded by the connect timeout).
+    /// Waits up to `limit` for one whole RELP frame.
     async fn read_frame(
         &self,
         io: &mut Box<dyn Io>,
         incoming: &mut BytesMut,
         peer: &str,
+        limit: Duration,
     ) -> Result<RelpFrame, TransportError> {
-        let limit = self.config.connect_timeout();
         loop {
             match relp::parse_frame(incoming) {
                 Ok(Some(frame)) => return Ok(frame),
@@ -655,7 +659,7 @@ impl Sender {
         let mut queued = 0;
         for (index, payload) in payloads.iter().enumerate() {
             self.encoder
-                .encode(payload, OffsetDateTime::now_utc(), out)
+                .encode_now(payload, out)
                 .map_err(|e| encode_error(index, e))?;
             queued += 1;
             if out.len() >= WRITE_CHUNK || queued >= self.config.queue_capacity {
@@ -675,7 +679,7 @@ impl Sender {
     }
 
     async fn send_datagrams(
-        &self,
+        &mut self,
         socket: &Datagram<'_>,
         peer: &str,
         payloads: &[Bytes],
@@ -688,7 +692,7 @@ impl Sender {
             }
             message.clear();
             self.encoder
-                .message(payload, OffsetDateTime::now_utc(), &mut message)
+                .message_now(payload, &mut message)
                 .map_err(|e| encode_error(index, e))?;
             socket
                 .send(&message)
@@ -721,10 +725,7 @@ impl Sender {
             while next < pending.len() && window.len() < window_size && out.len() < WRITE_CHUNK {
                 let index = pending[next];
                 message.clear();
-                if let Err(e) =
-                    self.encoder
-                        .message(&payloads[index], OffsetDateTime::now_utc(), &mut message)
-                {
+                if let Err(e) = self.encoder.message_now(&payloads[index], &mut message) {
                     failed = Some(encode_error(index, e));
                     break;
                 }
@@ -806,7 +807,9 @@ impl Sender {
                     .map_err(|e| self.io_error(&peer, &e))?;
                 io.flush().await.map_err(|e| self.io_error(&peer, &e))?;
                 loop {
-                    let frame = self.read_frame(&mut io, &mut incoming, &peer).await?;
+                    let frame = self
+                        .read_frame(&mut io, &mut incoming, &peer, self.config.connect_timeout())
+                        .await?;
                     if frame.txnr == close_txnr && &frame.command[..] == b"rsp" {
                         break;
                     }

@@ -342,3 +342,50 @@ proptest! {
         prop_assert_eq!(parsed.msg, payload.as_str());
     }
 }
+
+#[test]
+fn encode_now_stamps_the_current_time_and_frames_like_encode() {
+    for framing in [
+        Framing::OctetCounting,
+        Framing::Lf,
+        Framing::Nul,
+        Framing::None,
+    ] {
+        let mut encoder = Encoder::new(
+            Formatter::new(&full_config()).unwrap(),
+            Framer::new(framing, LineBreaks::Escape),
+        );
+        let before = OffsetDateTime::now_utc();
+        let mut fast = Vec::new();
+        encoder.encode_now(b"a\nb\0c", &mut fast).unwrap();
+        let after = OffsetDateTime::now_utc();
+        let text = String::from_utf8(fast.clone()).unwrap();
+        let ts_text = text.split(' ').find(|t| t.ends_with('Z')).unwrap();
+        let ts =
+            OffsetDateTime::parse(ts_text, &time::format_description::well_known::Rfc3339).unwrap();
+        assert!(
+            ts >= before - time::Duration::microseconds(1) && ts <= after,
+            "{ts} not in {before}..{after}"
+        );
+        // The general path, given the same instant, writes the same bytes.
+        let mut slow = Vec::new();
+        encoder.encode(b"a\nb\0c", ts, &mut slow).unwrap();
+        assert_eq!(fast, slow, "{framing:?}");
+    }
+    let bsd = FormatConfig {
+        format: SyslogFormat::Rfc3164,
+        ..full_config()
+    };
+    let mut encoder = Encoder::new(
+        Formatter::new(&bsd).unwrap(),
+        Framer::new(Framing::Lf, LineBreaks::Space),
+    );
+    let mut out = Vec::new();
+    encoder.encode_now(b"x", &mut out).unwrap();
+    let parsed = syslog_loose::parse_message(
+        std::str::from_utf8(&out).unwrap().trim_end(),
+        syslog_loose::Variant::RFC3164,
+    );
+    assert_eq!(parsed.appname, Some("iot-siem-exporter"));
+    assert_eq!(parsed.msg, "x");
+}

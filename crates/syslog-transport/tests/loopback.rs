@@ -484,7 +484,10 @@ async fn refused_unresolvable_and_timeout_are_named() {
         .await
         .unwrap()
         .unwrap_err();
-    assert!(matches!(err, TransportError::AckTimeout { .. }), "{err}");
+    assert!(
+        matches!(err, TransportError::ConnectTimeout { .. }),
+        "{err}"
+    );
     drop(silent);
 }
 
