@@ -8,7 +8,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use siem_pipeline::checkpoint::CheckpointStore;
 use siem_pipeline::delivery::{DeliveryOptions, Record, deliver};
-use siem_pipeline::sink::WriterSink;
+use siem_pipeline::sink::{FileSink, FileSinkOptions, Sink, WriterSink};
 use tokio_util::sync::CancellationToken;
 
 const RECORDS: usize = 100_000;
@@ -88,6 +88,26 @@ fn delivery(c: &mut Criterion) {
                 .await
                 .unwrap();
                 black_box(report);
+            });
+        });
+    });
+    // 100 batches of 1000 records appended to a file, each batch fsynced.
+    group.bench_function("file_sink_100k", |b| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.log");
+        b.iter(|| {
+            runtime.block_on(async {
+                let mut sink = FileSink::open(FileSinkOptions {
+                    path: path.clone(),
+                    rotate_bytes: Some(64 << 20),
+                    keep_files: 1,
+                })
+                .await
+                .unwrap();
+                for batch in records.chunks(1000) {
+                    sink.send(batch.to_vec()).await.unwrap();
+                }
+                sink.close().await.unwrap();
             });
         });
     });
