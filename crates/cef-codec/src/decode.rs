@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::event::{CefVersion, Event, Pair, Text};
+use crate::event::{CefVersion, Event, ExtensionWriter, PairIndex, ValueText};
 use crate::keys::{self, KeyKind};
 use crate::mac::MacAddress;
 use crate::severity::Severity;
@@ -195,6 +195,13 @@ impl Decoder {
     }
 }
 
+/// A pair as read from the line: where its key and value are, and the unescaped value.
+struct RawPair<'a> {
+    key: (usize, usize),
+    value_range: (usize, usize),
+    value: Cow<'a, str>,
+}
+
 struct Parser<'a> {
     line: &'a str,
     /// Where the event ends: before the line terminator.
@@ -219,31 +226,52 @@ impl<'a> Parser<'a> {
     }
 
     fn event(&mut self) -> Result<Event<'a>, DecodeError> {
+        let header_start = self.pos;
         let version = self.version()?;
-        let [
-            vendor_field,
-            product_field,
-            version_field,
-            signature_field,
-            name_field,
-        ] = HEADER_FIELDS;
-        let vendor = self.header_field(vendor_field)?;
-        let product = self.header_field(product_field)?;
-        let device_version = self.header_field(version_field)?;
-        let signature_id = self.header_field(signature_field)?;
-        let name = self.header_field(name_field)?;
+        let [vendor, product, device_version, signature_id, name] = HEADER_FIELDS;
+        let fields = [
+            self.header_field(vendor)?,
+            self.header_field(product)?,
+            self.header_field(device_version)?,
+            self.header_field(signature_id)?,
+            self.header_field(name)?,
+        ];
         let severity = self.severity()?;
-        let extension = self.extension()?;
-        Ok(Event {
+        let header_end = self.pos;
+        let pairs = self.extension()?;
+        if self.lenient || pairs.iter().any(|pair| pair.value.is_empty()) {
+            // Rewrite the extension as CEF text: the line's own is not in canonical form.
+            let mut writer = ExtensionWriter::with_capacity(pairs.len());
+            for pair in pairs.into_iter().filter(|pair| !pair.value.is_empty()) {
+                writer.text(self.slice(pair.key.0, pair.key.1), pair.value);
+            }
+            return Ok(Event::assemble(version, severity, fields, writer));
+        }
+        // A strictly read line is CEF text in canonical form: borrow it.
+        let extension_start = header_end;
+        let relative =
+            |(start, end): (usize, usize)| (start - extension_start, end - extension_start);
+        let pairs = pairs
+            .into_iter()
+            .map(|pair| PairIndex {
+                key: relative(pair.key),
+                value: match pair.value {
+                    Cow::Borrowed(_) => {
+                        let (start, end) = relative(pair.value_range);
+                        ValueText::Wire(start, end)
+                    }
+                    unescaped @ Cow::Owned(_) => ValueText::Unescaped(unescaped),
+                },
+            })
+            .collect();
+        Ok(Event::from_parts(
             version,
-            vendor,
-            product,
-            device_version,
-            signature_id,
-            name,
             severity,
-            extension,
-        })
+            fields,
+            Cow::Borrowed(self.slice(header_start, header_end)),
+            Cow::Borrowed(self.slice(extension_start, self.end)),
+            pairs,
+        ))
     }
 
     fn version(&mut self) -> Result<CefVersion, DecodeError> {
@@ -261,7 +289,7 @@ impl<'a> Parser<'a> {
     }
 
     /// One header field up to its unescaped `|`, unescaped.
-    fn header_field(&mut self, field: &'static str) -> Result<Text<'a>, DecodeError> {
+    fn header_field(&mut self, field: &'static str) -> Result<Cow<'a, str>, DecodeError> {
         let bytes = self.bytes();
         let start = self.pos;
         let mut owned: Option<String> = None;
@@ -289,11 +317,7 @@ impl<'a> Parser<'a> {
                         let offset = start + text.find('\r').unwrap_or_default();
                         return self.fail(offset, DecodeErrorKind::RawLineBreak);
                     }
-                    return Ok(if self.lenient {
-                        Text::header(text)
-                    } else {
-                        Text::canonical(text, self.slice(start, found))
-                    });
+                    return Ok(text);
                 }
                 Some(b'\\') => {
                     let unescaped = match bytes.get(found + 1) {
@@ -348,7 +372,8 @@ impl<'a> Parser<'a> {
         (len > 0 && rest.get(len) == Some(&b'=')).then_some(len)
     }
 
-    fn extension(&mut self) -> Result<Vec<Pair<'a>>, DecodeError> {
+    /// The extension's pairs, empty values included.
+    fn extension(&mut self) -> Result<Vec<RawPair<'a>>, DecodeError> {
         let mut pairs = Vec::new();
         if self.lenient {
             let rest = self.bytes().get(self.pos..).unwrap_or_default();
@@ -359,28 +384,20 @@ impl<'a> Parser<'a> {
             let Some(key_len) = self.key_at(key_start) else {
                 return self.fail(key_start, DecodeErrorKind::ExpectedKey);
             };
-            let key = self.slice(key_start, key_start + key_len);
-            let key_eq = self.slice(key_start, key_start + key_len + 1);
-            self.pos = key_start + key_len + 1;
+            let key = (key_start, key_start + key_len);
+            self.pos = key.1 + 1;
             let value_start = self.pos;
             let value = self.value()?;
-            let wire = self.slice(value_start, self.value_end);
-            if value.is_empty() {
-                continue;
-            }
-            if !self.lenient {
-                check_type(key, &value).map_err(|kind| DecodeError {
+            if !self.lenient && !value.is_empty() {
+                check_type(self.slice(key.0, key.1), &value).map_err(|kind| DecodeError {
                     offset: value_start,
                     kind,
                 })?;
             }
-            pairs.push(Pair {
-                key_eq: Cow::Borrowed(key_eq),
-                value: if self.lenient {
-                    Text::value(value)
-                } else {
-                    Text::canonical(value, wire)
-                },
+            pairs.push(RawPair {
+                key,
+                value_range: (value_start, self.value_end),
+                value,
             });
         }
         Ok(pairs)

@@ -21,35 +21,50 @@ pub(crate) static HEADER: EscapeTable = escape_table(&[(b'\\', b'\\'), (b'|', b'
 pub(crate) static VALUE: EscapeTable =
     escape_table(&[(b'\\', b'\\'), (b'=', b'='), (b'\n', b'n'), (b'\r', b'r')]);
 
-/// The escaped form of `text`, or `None` when it has nothing to escape. Every special
-/// byte is ASCII, so runs between them are cut on character boundaries.
-pub(crate) fn escape(text: &str, table: &EscapeTable) -> Option<String> {
-    let bytes = text.as_bytes();
-    let first = bytes.iter().position(|b| table[usize::from(*b)] != 0)?;
-    let mut out = String::with_capacity(text.len() + 8);
-    out.push_str(text.get(..first).unwrap_or_default());
-    for c in text.get(first..).unwrap_or_default().chars() {
-        let letter = u8::try_from(c).map_or(0, |b| table[usize::from(b)]);
-        if letter == 0 {
-            out.push(c);
-        } else {
+/// Appends `text` to `out` escaped; returns whether anything was escaped. Runs of
+/// ordinary text are copied whole; every special byte is ASCII, so runs end on character
+/// boundaries.
+pub(crate) fn push_escaped(out: &mut String, text: &str, table: &EscapeTable) -> bool {
+    let mut run_start = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        let letter = table[usize::from(byte)];
+        if letter != 0 {
+            out.push_str(text.get(run_start..index).unwrap_or_default());
             out.push('\\');
             out.push(char::from(letter));
+            run_start = index + 1;
         }
     }
-    Some(out)
+    if run_start == 0 {
+        out.push_str(text);
+        return false;
+    }
+    out.push_str(text.get(run_start..).unwrap_or_default());
+    true
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn escape(text: &str, table: &EscapeTable) -> (String, bool) {
+        let mut out = String::from(">");
+        let escaped = push_escaped(&mut out, text, table);
+        (out, escaped)
+    }
+
     #[test]
     fn escapes_only_what_each_place_needs() {
-        assert_eq!(escape("plain é text", &VALUE), None);
-        assert_eq!(escape("a|b", &VALUE), None);
-        assert_eq!(escape("a=b\\c\nd\re", &VALUE).unwrap(), r"a\=b\\c\nd\re");
-        assert_eq!(escape("a=b", &HEADER), None);
-        assert_eq!(escape("é|\\", &HEADER).unwrap(), r"é\|\\");
+        assert_eq!(
+            escape("plain é text", &VALUE),
+            (">plain é text".to_owned(), false)
+        );
+        assert_eq!(escape("a|b", &VALUE), (">a|b".to_owned(), false));
+        assert_eq!(
+            escape("a=b\\c\nd\re", &VALUE),
+            (r">a\=b\\c\nd\re".to_owned(), true)
+        );
+        assert_eq!(escape("a=b", &HEADER), (">a=b".to_owned(), false));
+        assert_eq!(escape("é|\\", &HEADER), (r">é\|\\".to_owned(), true));
     }
 }

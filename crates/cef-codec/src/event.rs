@@ -1,19 +1,19 @@
 //! The event model and its builder.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use time::OffsetDateTime;
 
-use crate::escape::{self, EscapeTable};
+use crate::escape;
 use crate::keys::{
     FloatKey, IntKey, Ipv4Key, Ipv6Key, Key, KeyDef, KeyKind, LongKey, MacKey, PortKey, TextKey,
     TimeKey,
 };
 use crate::mac::MacAddress;
 use crate::severity::Severity;
-use crate::timestamp::{TimeFormat, format_timestamp};
+use crate::timestamp::{TimeFormat, write_timestamp};
 
 /// The CEF version written after `CEF:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -80,97 +80,157 @@ pub enum BuildError {
     TimeOutOfRange(&'static str),
 }
 
-/// Text of an event and, when they differ, its escaped form. Escaping happens once, when
-/// the event is built or decoded, so the writer only copies.
+/// Where a pair's unescaped value is.
 #[derive(Clone)]
-pub(crate) struct Text<'a> {
-    pub(crate) text: Cow<'a, str>,
-    escaped: Option<Cow<'a, str>>,
+pub(crate) enum ValueText<'a> {
+    /// Nothing in the value was escaped: it is this byte range of the extension's text.
+    Wire(usize, usize),
+    /// The unescaped value, which differs from its escaped form in the extension's text.
+    Unescaped(Cow<'a, str>),
 }
 
-impl PartialEq for Text<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
-    }
+/// One `key=value` pair, as ranges of the extension's text.
+#[derive(Clone)]
+pub(crate) struct PairIndex<'a> {
+    pub(crate) key: (usize, usize),
+    pub(crate) value: ValueText<'a>,
 }
 
-impl Eq for Text<'_> {}
-
-impl fmt::Debug for Text<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.text, f)
-    }
-}
-
-impl<'a> Text<'a> {
-    fn escaped_with(text: Cow<'a, str>, table: &EscapeTable) -> Text<'a> {
-        let escaped = escape::escape(&text, table).map(Cow::Owned);
-        Text { text, escaped }
-    }
-
-    /// A header field.
-    pub(crate) fn header(text: Cow<'a, str>) -> Text<'a> {
-        Text::escaped_with(text, &escape::HEADER)
-    }
-
-    /// An extension value.
-    pub(crate) fn value(text: Cow<'a, str>) -> Text<'a> {
-        Text::escaped_with(text, &escape::VALUE)
-    }
-
-    /// Text read from a line whose escapes are exactly the canonical ones, so the line's own
-    /// bytes are the escaped form.
-    pub(crate) fn canonical(text: Cow<'a, str>, wire: &'a str) -> Text<'a> {
-        let escaped = (wire.len() != text.len()).then_some(Cow::Borrowed(wire));
-        Text { text, escaped }
-    }
-
-    /// The text as written on the wire.
-    pub(crate) fn wire(&self) -> &str {
-        self.escaped.as_deref().unwrap_or(&self.text)
-    }
-
-    fn into_owned(self) -> Text<'static> {
-        Text {
-            text: Cow::Owned(self.text.into_owned()),
-            escaped: self.escaped.map(|escaped| Cow::Owned(escaped.into_owned())),
+impl PairIndex<'_> {
+    fn into_owned(self) -> PairIndex<'static> {
+        let value = match self.value {
+            ValueText::Wire(start, end) => ValueText::Wire(start, end),
+            ValueText::Unescaped(text) => ValueText::Unescaped(Cow::Owned(text.into_owned())),
+        };
+        PairIndex {
+            key: self.key,
+            value,
         }
     }
 }
 
-/// One `key=value` pair of the extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Pair<'a> {
-    /// The key followed by its `=`, so the writer copies both at once: a dictionary key's
-    /// static text, the decoded line's own bytes, or a vendor key with `=` appended.
-    pub(crate) key_eq: Cow<'a, str>,
-    pub(crate) value: Text<'a>,
+/// Writes a header as CEF text: `CEF:0|` and the six fields, each closed by `|`.
+pub(crate) fn header_text(
+    version: CefVersion,
+    fields: &[Cow<'_, str>; 5],
+    severity: Severity,
+) -> String {
+    let length: usize = fields.iter().map(|field| field.len() + 1).sum();
+    let mut header = String::with_capacity(length + 16);
+    header.push_str(version.prefix());
+    for field in fields {
+        escape::push_escaped(&mut header, field, &escape::HEADER);
+        header.push('|');
+    }
+    header.push_str(severity.as_str());
+    header.push('|');
+    header
 }
 
-impl Pair<'_> {
-    pub(crate) fn key(&self) -> &str {
-        self.key_eq.strip_suffix('=').unwrap_or(&self.key_eq)
+/// Writes an extension as CEF text pair by pair, keeping where each key and value is.
+#[derive(Default)]
+pub(crate) struct ExtensionWriter<'a> {
+    text: String,
+    pairs: Vec<PairIndex<'a>>,
+}
+
+impl<'a> ExtensionWriter<'a> {
+    pub(crate) fn with_capacity(pairs: usize) -> ExtensionWriter<'a> {
+        ExtensionWriter {
+            text: String::with_capacity(pairs * 24),
+            pairs: Vec::with_capacity(pairs),
+        }
+    }
+
+    /// Writes the separator, the key and `=`; returns the key's range.
+    fn key(&mut self, key: &str) -> (usize, usize) {
+        if !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        let start = self.text.len();
+        self.text.push_str(key);
+        let end = self.text.len();
+        self.text.push('=');
+        (start, end)
+    }
+
+    /// Adds a pair whose value is escaped as it is written.
+    pub(crate) fn text(&mut self, key: &str, value: Cow<'a, str>) {
+        let key = self.key(key);
+        let start = self.text.len();
+        let value = if escape::push_escaped(&mut self.text, &value, &escape::VALUE) {
+            ValueText::Unescaped(value)
+        } else {
+            ValueText::Wire(start, self.text.len())
+        };
+        self.pairs.push(PairIndex { key, value });
+    }
+
+    /// Adds a pair whose value `write` writes, with nothing to escape. When `write` fails,
+    /// the pair is taken back.
+    fn plain(&mut self, key: &str, write: impl FnOnce(&mut String) -> Option<()>) -> Option<()> {
+        let before = self.text.len();
+        let key = self.key(key);
+        let start = self.text.len();
+        if write(&mut self.text).is_none() {
+            self.text.truncate(before);
+            return None;
+        }
+        self.pairs.push(PairIndex {
+            key,
+            value: ValueText::Wire(start, self.text.len()),
+        });
+        Some(())
     }
 }
 
 /// A CEF event: the seven header fields and the extension, in the order its pairs were added.
 ///
-/// An event holds exactly what is written: the builder has already cut long values, turned
-/// line breaks in header fields into spaces and replaced control characters, so
-/// [`Event::encode_into`] cannot fail and a decoder reading the output gets the same event
-/// back. Text is borrowed where it can be (`Event<'a>`); [`Event::into_owned`] detaches it.
+/// An event holds exactly what is written, already escaped: the builder has cut long values,
+/// turned line breaks in header fields into spaces and replaced control characters, so
+/// [`Event::encode_into`] is two copies and cannot fail, and a decoder reading the output
+/// gets the same event back. Text is borrowed where it can be (`Event<'a>`): a strictly
+/// decoded event borrows its header and extension from the line. [`Event::into_owned`]
+/// detaches it.
 ///
-/// Build one with [`Event::builder`], read one with [`crate::Decoder`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Build one with [`Event::builder`], read one with [`crate::Decoder`]. Two events are equal
+/// when they have the same CEF text.
+#[derive(Clone)]
 pub struct Event<'a> {
-    pub(crate) version: CefVersion,
-    pub(crate) vendor: Text<'a>,
-    pub(crate) product: Text<'a>,
-    pub(crate) device_version: Text<'a>,
-    pub(crate) signature_id: Text<'a>,
-    pub(crate) name: Text<'a>,
-    pub(crate) severity: Severity,
-    pub(crate) extension: Vec<Pair<'a>>,
+    version: CefVersion,
+    severity: Severity,
+    /// Vendor, product, device version, signature ID and name, unescaped.
+    fields: [Cow<'a, str>; 5],
+    /// `CEF:0|` through the `|` after the severity, escaped.
+    header: Cow<'a, str>,
+    /// The extension, escaped.
+    extension: Cow<'a, str>,
+    pairs: Vec<PairIndex<'a>>,
+}
+
+impl PartialEq for Event<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        // The text is a one-to-one function of the fields and pairs.
+        self.header == other.header && self.extension == other.extension
+    }
+}
+
+impl Eq for Event<'_> {}
+
+impl fmt::Debug for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [vendor, product, device_version, signature_id, name] = &self.fields;
+        f.debug_struct("Event")
+            .field("version", &self.version)
+            .field("vendor", vendor)
+            .field("product", product)
+            .field("device_version", device_version)
+            .field("signature_id", signature_id)
+            .field("name", name)
+            .field("severity", &self.severity)
+            .field("extension", &self.extension().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl<'a> Event<'a> {
@@ -180,6 +240,44 @@ impl<'a> Event<'a> {
         EventBuilder::default()
     }
 
+    /// Puts an event together from its parts; `header` and `extension` must be their CEF
+    /// text, as the strict decoder finds them in a line.
+    pub(crate) fn from_parts(
+        version: CefVersion,
+        severity: Severity,
+        fields: [Cow<'a, str>; 5],
+        header: Cow<'a, str>,
+        extension: Cow<'a, str>,
+        pairs: Vec<PairIndex<'a>>,
+    ) -> Event<'a> {
+        Event {
+            version,
+            severity,
+            fields,
+            header,
+            extension,
+            pairs,
+        }
+    }
+
+    /// Puts an event together from its fields and a written extension.
+    pub(crate) fn assemble(
+        version: CefVersion,
+        severity: Severity,
+        fields: [Cow<'a, str>; 5],
+        extension: ExtensionWriter<'a>,
+    ) -> Event<'a> {
+        let header = Cow::Owned(header_text(version, &fields, severity));
+        Event {
+            version,
+            severity,
+            fields,
+            header,
+            extension: Cow::Owned(extension.text),
+            pairs: extension.pairs,
+        }
+    }
+
     /// `CEF:0` or `CEF:1`.
     pub fn cef_version(&self) -> CefVersion {
         self.version
@@ -187,27 +285,27 @@ impl<'a> Event<'a> {
 
     /// Device Vendor.
     pub fn vendor(&self) -> &str {
-        &self.vendor.text
+        &self.fields[0]
     }
 
     /// Device Product.
     pub fn product(&self) -> &str {
-        &self.product.text
+        &self.fields[1]
     }
 
     /// Device Version.
     pub fn device_version(&self) -> &str {
-        &self.device_version.text
+        &self.fields[2]
     }
 
     /// Signature ID (Device Event Class ID).
     pub fn signature_id(&self) -> &str {
-        &self.signature_id.text
+        &self.fields[3]
     }
 
     /// Name.
     pub fn name(&self) -> &str {
-        &self.name.text
+        &self.fields[4]
     }
 
     /// Severity.
@@ -215,60 +313,52 @@ impl<'a> Event<'a> {
         self.severity
     }
 
+    /// The header as CEF text, from `CEF:` through the `|` after the severity.
+    pub fn header_text(&self) -> &str {
+        &self.header
+    }
+
+    /// The extension as CEF text.
+    pub fn extension_text(&self) -> &str {
+        &self.extension
+    }
+
     /// The exact length in bytes of the event's encoding, as [`Event::encode_into`] writes it.
     pub fn encoded_len(&self) -> usize {
-        let header: usize = [
-            &self.vendor,
-            &self.product,
-            &self.device_version,
-            &self.signature_id,
-            &self.name,
-        ]
-        .iter()
-        .map(|field| field.wire().len() + 1)
-        .sum();
-        let pairs: usize = self
-            .extension
-            .iter()
-            .map(|pair| pair.key_eq.len() + pair.value.wire().len())
-            .sum();
-        let separators = self.extension.len().saturating_sub(1);
-        self.version.prefix().len() + header + self.severity.as_str().len() + 1 + pairs + separators
+        self.header.len() + self.extension.len()
+    }
+
+    fn pair<'s>(&'s self, pair: &'s PairIndex<'a>) -> (&'s str, &'s str) {
+        let text =
+            |(start, end): (usize, usize)| self.extension.get(start..end).unwrap_or_default();
+        let value = match &pair.value {
+            ValueText::Wire(start, end) => text((*start, *end)),
+            ValueText::Unescaped(value) => value,
+        };
+        (text(pair.key), value)
     }
 
     /// The extension's `(key, value)` pairs in order, unescaped.
     pub fn extension(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
-        self.extension
-            .iter()
-            .map(|pair| (pair.key(), &*pair.value.text))
+        self.pairs.iter().map(|pair| self.pair(pair))
     }
 
     /// The value of the first pair with this key.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.extension
-            .iter()
-            .find(|pair| pair.key() == key)
-            .map(|pair| &*pair.value.text)
+        self.extension()
+            .find(|(k, _)| *k == key)
+            .map(|(_, value)| value)
     }
 
     /// The same event with all its text owned.
     pub fn into_owned(self) -> Event<'static> {
         Event {
             version: self.version,
-            vendor: self.vendor.into_owned(),
-            product: self.product.into_owned(),
-            device_version: self.device_version.into_owned(),
-            signature_id: self.signature_id.into_owned(),
-            name: self.name.into_owned(),
             severity: self.severity,
-            extension: self
-                .extension
-                .into_iter()
-                .map(|pair| Pair {
-                    key_eq: Cow::Owned(pair.key_eq.into_owned()),
-                    value: pair.value.into_owned(),
-                })
-                .collect(),
+            fields: self.fields.map(|field| Cow::Owned(field.into_owned())),
+            header: Cow::Owned(self.header.into_owned()),
+            extension: Cow::Owned(self.extension.into_owned()),
+            pairs: self.pairs.into_iter().map(PairIndex::into_owned).collect(),
         }
     }
 }
@@ -281,12 +371,36 @@ enum Pending<'a> {
         text: Cow<'a, str>,
         max_chars: Option<usize>,
     },
+    Typed(Typed),
+}
+
+/// A typed value: its text never needs escaping.
+#[derive(Debug, Clone, Copy)]
+enum Typed {
+    Integer(i64),
+    Float(f64),
+    Ipv4(Ipv4Addr),
+    Ipv6(Ipv6Addr),
+    Mac(MacAddress),
     Time(OffsetDateTime),
+}
+
+impl Typed {
+    fn write(self, out: &mut String, time_format: TimeFormat) -> Option<()> {
+        match self {
+            Typed::Integer(value) => write!(out, "{value}").ok(),
+            Typed::Float(value) => write!(out, "{value}").ok(),
+            Typed::Ipv4(value) => write!(out, "{value}").ok(),
+            Typed::Ipv6(value) => write!(out, "{value}").ok(),
+            Typed::Mac(value) => write!(out, "{value}").ok(),
+            Typed::Time(value) => write_timestamp(out, value, time_format),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 struct PendingPair<'a> {
-    key_eq: Cow<'a, str>,
+    key: Cow<'a, str>,
     /// The dictionary key's name, for errors; only dictionary keys have limits and times.
     field: &'static str,
     value: Pending<'a>,
@@ -376,13 +490,9 @@ impl<'a> EventBuilder<'a> {
         self
     }
 
-    fn push(mut self, key_eq: Cow<'a, str>, field: &'static str, value: Pending<'a>) -> Self {
+    fn push(mut self, key: Cow<'a, str>, field: &'static str, value: Pending<'a>) -> Self {
         if self.error.is_none() {
-            self.extension.push(PendingPair {
-                key_eq,
-                field,
-                value,
-            });
+            self.extension.push(PendingPair { key, field, value });
         }
         self
     }
@@ -396,14 +506,14 @@ impl<'a> EventBuilder<'a> {
             _ => None,
         };
         self.push(
-            Cow::Borrowed(def.wire()),
+            Cow::Borrowed(def.name()),
             def.name(),
             Pending::Text { text, max_chars },
         )
     }
 
-    fn push_display(self, def: &'static KeyDef, value: impl fmt::Display) -> Self {
-        self.push_text(def, Cow::Owned(value.to_string()))
+    fn push_typed(self, def: &'static KeyDef, value: Typed) -> Self {
+        self.push(Cow::Borrowed(def.name()), def.name(), Pending::Typed(value))
     }
 
     fn fail(mut self, error: BuildError) -> Self {
@@ -418,23 +528,23 @@ impl<'a> EventBuilder<'a> {
 
     /// A 32-bit integer value.
     pub fn int(self, key: IntKey, value: i32) -> Self {
-        self.push_display(key.def(), value)
+        self.push_typed(key.def(), Typed::Integer(value.into()))
     }
 
     /// A port number.
     pub fn port(self, key: PortKey, value: u16) -> Self {
-        self.push_display(key.def(), value)
+        self.push_typed(key.def(), Typed::Integer(value.into()))
     }
 
     /// A 64-bit integer value.
     pub fn long(self, key: LongKey, value: i64) -> Self {
-        self.push_display(key.def(), value)
+        self.push_typed(key.def(), Typed::Integer(value))
     }
 
     /// A floating point value; NaN and infinities are refused.
     pub fn float(self, key: FloatKey, value: f64) -> Self {
         if value.is_finite() {
-            self.push_display(key.def(), value)
+            self.push_typed(key.def(), Typed::Float(value))
         } else {
             self.fail(BuildError::NotFinite(key.def().name()))
         }
@@ -442,23 +552,22 @@ impl<'a> EventBuilder<'a> {
 
     /// An IPv4 address.
     pub fn ipv4(self, key: Ipv4Key, value: Ipv4Addr) -> Self {
-        self.push_display(key.def(), value)
+        self.push_typed(key.def(), Typed::Ipv4(value))
     }
 
     /// An IPv6 address, in its canonical compressed form.
     pub fn ipv6(self, key: Ipv6Key, value: Ipv6Addr) -> Self {
-        self.push_display(key.def(), value)
+        self.push_typed(key.def(), Typed::Ipv6(value))
     }
 
     /// A MAC address, as `00:0D:60:AF:1B:61`.
     pub fn mac(self, key: MacKey, value: MacAddress) -> Self {
-        self.push_display(key.def(), value)
+        self.push_typed(key.def(), Typed::Mac(value))
     }
 
     /// A timestamp, written in the builder's [`TimeFormat`].
     pub fn time(self, key: TimeKey, value: OffsetDateTime) -> Self {
-        let def = key.def();
-        self.push(Cow::Borrowed(def.wire()), def.name(), Pending::Time(value))
+        self.push_typed(key.def(), Typed::Time(value))
     }
 
     /// The label of a custom slot: `label(keys::CS1, "Firmware")` writes `cs1Label=Firmware`.
@@ -472,19 +581,24 @@ impl<'a> EventBuilder<'a> {
 
     /// A vendor key outside the dictionary, such as `PANWIoTProfile`. The key must match
     /// `[A-Za-z0-9_]+` and must not be a dictionary key; its value has no length limit.
-    pub fn vendor_field(self, key: &str, value: impl Into<Cow<'a, str>>) -> Self {
-        if !crate::keys::is_valid_key_name(key) {
-            return self.fail(BuildError::InvalidVendorKey(key.to_owned()));
+    pub fn vendor_field(
+        self,
+        key: impl Into<Cow<'a, str>>,
+        value: impl Into<Cow<'a, str>>,
+    ) -> Self {
+        let key = key.into();
+        if !crate::keys::is_valid_key_name(&key) {
+            return self.fail(BuildError::InvalidVendorKey(key.into_owned()));
         }
-        if crate::keys::lookup(key).is_some() {
-            return self.fail(BuildError::DictionaryKeyAsVendorKey(key.to_owned()));
+        if crate::keys::lookup(&key).is_some() {
+            return self.fail(BuildError::DictionaryKeyAsVendorKey(key.into_owned()));
         }
         let text = value.into();
         if text.is_empty() {
             return self;
         }
         self.push(
-            Cow::Owned(format!("{key}=")),
+            key,
             "vendor key",
             Pending::Text {
                 text,
@@ -501,46 +615,29 @@ impl<'a> EventBuilder<'a> {
         let policy = self.length_policy;
         let header = |field: Option<Cow<'a, str>>, name: &'static str, max: usize| {
             let text = field.ok_or(BuildError::MissingHeader(name))?;
-            let text = fit(name, clean_header(text), Some(max), policy)?;
-            Ok::<_, BuildError>(Text::header(text))
+            fit(name, clean_header(text), Some(max), policy)
         };
-        let vendor = header(self.vendor, "vendor", VENDOR_MAX)?;
-        let product = header(self.product, "product", PRODUCT_MAX)?;
-        let device_version = header(self.device_version, "device_version", DEVICE_VERSION_MAX)?;
-        let signature_id = header(self.signature_id, "signature_id", SIGNATURE_ID_MAX)?;
-        let name = header(self.name, "name", NAME_MAX)?;
+        let fields = [
+            header(self.vendor, "vendor", VENDOR_MAX)?,
+            header(self.product, "product", PRODUCT_MAX)?,
+            header(self.device_version, "device_version", DEVICE_VERSION_MAX)?,
+            header(self.signature_id, "signature_id", SIGNATURE_ID_MAX)?,
+            header(self.name, "name", NAME_MAX)?,
+        ];
         let severity = self.severity.ok_or(BuildError::MissingHeader("severity"))?;
 
-        let mut extension = Vec::with_capacity(self.extension.len());
-        for PendingPair {
-            key_eq,
-            field,
-            value,
-        } in self.extension
-        {
-            let text = match value {
+        let mut extension = ExtensionWriter::with_capacity(self.extension.len());
+        for PendingPair { key, field, value } in self.extension {
+            match value {
                 Pending::Text { text, max_chars } => {
-                    fit(field, clean_value(text), max_chars, policy)?
+                    extension.text(&key, fit(field, clean_value(text), max_chars, policy)?);
                 }
-                Pending::Time(at) => format_timestamp(at, self.time_format)
-                    .map(Cow::Owned)
+                Pending::Typed(typed) => extension
+                    .plain(&key, |out| typed.write(out, self.time_format))
                     .ok_or(BuildError::TimeOutOfRange(field))?,
-            };
-            extension.push(Pair {
-                key_eq,
-                value: Text::value(text),
-            });
+            }
         }
-        Ok(Event {
-            version: self.version,
-            vendor,
-            product,
-            device_version,
-            signature_id,
-            name,
-            severity,
-            extension,
-        })
+        Ok(Event::assemble(self.version, severity, fields, extension))
     }
 }
 

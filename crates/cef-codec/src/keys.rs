@@ -57,8 +57,6 @@ impl std::fmt::Display for KeyKind {
 /// for a custom slot, its label key.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct KeyDef {
-    /// The key followed by `=`, as the writer copies it.
-    wire: &'static str,
     name: &'static str,
     full_name: &'static str,
     kind: KeyKind,
@@ -69,11 +67,6 @@ impl KeyDef {
     /// The key as written in an extension, for example `src`.
     pub fn name(&self) -> &'static str {
         self.name
-    }
-
-    /// The key followed by `=`.
-    pub(crate) fn wire(&self) -> &'static str {
-        self.wire
     }
 
     /// The dictionary's full name, for example `sourceAddress`.
@@ -144,7 +137,6 @@ macro_rules! dictionary {
         $(
             #[doc = concat!("`", $name, "` (", $full, ").")]
             pub const $konst: $ty = $ty(&KeyDef {
-                wire: concat!($name, "="),
                 name: $name,
                 full_name: $full,
                 kind: $kind,
@@ -323,7 +315,6 @@ mod tests {
         for def in ALL {
             assert_eq!(lookup(def.name()), Some(*def), "{}", def.name());
             assert!(is_valid_key_name(def.name()));
-            assert_eq!(def.wire(), format!("{}=", def.name()));
             if let Some(label) = def.label() {
                 assert_eq!(lookup(label.name()), Some(label));
                 assert!(matches!(label.kind(), KeyKind::Text { .. }));

@@ -31,13 +31,17 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Writes `at` in `format`. Fails only for [`TimeFormat::Text`] with a year outside 1-9999.
-pub(crate) fn format_timestamp(at: OffsetDateTime, format: TimeFormat) -> Option<String> {
-    let mut text = String::with_capacity(32);
+/// Appends `at` in `format` to `out`. Fails, writing nothing, only for [`TimeFormat::Text`]
+/// with a year outside 1-9999.
+pub(crate) fn write_timestamp(
+    out: &mut String,
+    at: OffsetDateTime,
+    format: TimeFormat,
+) -> Option<()> {
     match format {
         TimeFormat::EpochMillis => {
             let millis = at.unix_timestamp_nanos().div_euclid(1_000_000);
-            write!(text, "{millis}").ok()?;
+            write!(out, "{millis}").ok()?;
         }
         TimeFormat::Text => {
             let year = at.year();
@@ -46,7 +50,7 @@ pub(crate) fn format_timestamp(at: OffsetDateTime, format: TimeFormat) -> Option
             }
             let month = MONTHS.get(usize::from(u8::from(at.month())) - 1)?;
             write!(
-                text,
+                out,
                 "{month} {:02} {year:04} {:02}:{:02}:{:02}.{:03} ",
                 at.day(),
                 at.hour(),
@@ -57,12 +61,12 @@ pub(crate) fn format_timestamp(at: OffsetDateTime, format: TimeFormat) -> Option
             .ok()?;
             let offset = at.offset();
             if offset.is_utc() {
-                text.push_str("UTC");
+                out.push_str("UTC");
             } else {
                 let sign = if offset.is_negative() { '-' } else { '+' };
                 let (hours, minutes, _) = offset.as_hms();
                 write!(
-                    text,
+                    out,
                     "GMT{sign}{:02}:{:02}",
                     hours.unsigned_abs(),
                     minutes.unsigned_abs()
@@ -71,7 +75,7 @@ pub(crate) fn format_timestamp(at: OffsetDateTime, format: TimeFormat) -> Option
             }
         }
     }
-    Some(text)
+    Some(())
 }
 
 /// The parts of a textual CEF timestamp, before a year or zone is supplied.
@@ -214,6 +218,11 @@ fn parse_zone(zone: &str) -> Option<UtcOffset> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    fn format_timestamp(at: OffsetDateTime, format: TimeFormat) -> Option<String> {
+        let mut text = String::new();
+        write_timestamp(&mut text, at, format).map(|()| text)
+    }
 
     #[test]
     fn formats_epoch_millis_and_text() {
