@@ -1,0 +1,135 @@
+//! The sender against a real syslog-ng (unpacked by scripts/install-receivers) on
+//! loopback: its `syslog()` source (RFC 5424, octet counting) and its `network()` source
+//! (LF framing, `flags(syslog-protocol)`). syslog-ng runs with its own config, pid,
+//! persist and control files in a temp dir and is killed by pid at the end.
+//!
+//! Without syslog-ng these tests print "skipping: syslog-ng not installed" and pass,
+//! unless SIEMBRIDGE_REQUIRE_RECEIVERS is set (CI), where they fail.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::Daemon;
+use syslog_transport::{Framing, Protocol, Sender, TransportConfig};
+use tokio::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn syslog_ng_root() -> Option<PathBuf> {
+    let root = std::env::var_os("SIEMBRIDGE_SYSLOG_NG_ROOT")
+        .map_or_else(|| PathBuf::from("/opt/siembridge/syslog-ng"), PathBuf::from);
+    if root.join("usr/sbin/syslog-ng").is_file() {
+        return Some(root);
+    }
+    if common::require_receivers() {
+        panic!(
+            "skipping: syslog-ng not installed at {} (SIEMBRIDGE_REQUIRE_RECEIVERS is set; run scripts/install-receivers)",
+            root.display()
+        );
+    }
+    eprintln!("skipping: syslog-ng not installed (run scripts/install-receivers)");
+    None
+}
+
+fn start(root: &Path, dir: &Path, source: &str, port: u16) -> Daemon {
+    let conf = dir.join("syslog-ng.conf");
+    let text = format!(
+        r#"@version: 3.38
+options {{ log-msg-size(65536); stats-freq(0); }};
+source s_test {{ {source} }};
+destination d_test {{ file("{out}" template("$(format-json msg=$MSG)\n")); }};
+log {{ source(s_test); destination(d_test); }};
+"#,
+        source = source.replace("PORT", &port.to_string()),
+        out = dir.join("out.jsonl").display(),
+    );
+    std::fs::write(&conf, text).unwrap();
+    let child = Command::new(root.join("usr/sbin/syslog-ng"))
+        .env("LD_LIBRARY_PATH", root.join("usr/lib/syslog-ng"))
+        .arg("-F")
+        .arg("-f")
+        .arg(&conf)
+        .arg(format!(
+            "--module-path={}",
+            root.join("usr/lib/syslog-ng/3.38").display()
+        ))
+        .arg("-p")
+        .arg(dir.join("syslog-ng.pid"))
+        .arg("-R")
+        .arg(dir.join("syslog-ng.persist"))
+        .arg("-c")
+        .arg(dir.join("syslog-ng.ctl"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut daemon = Daemon {
+        child,
+        name: "syslog-ng",
+    };
+    common::wait_listening(port, &mut daemon);
+    daemon
+}
+
+async fn send_and_check(source: &str, framing: Framing) {
+    let Some(root) = syslog_ng_root() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let _daemon = start(&root, dir.path(), source, port);
+    let payloads = common::hostile_payloads(5000);
+    let mut config = TransportConfig::new(Protocol::Tcp, "127.0.0.1");
+    config.port = Some(port);
+    config.framing = Some(framing);
+    let mut sender = Sender::new(config).unwrap();
+    timeout(LIMIT, async {
+        for chunk in payloads.chunks(500) {
+            sender
+                .send_batch(chunk.iter().cloned().map(Bytes::from).collect())
+                .await
+                .unwrap();
+        }
+        sender.shutdown().await.unwrap();
+    })
+    .await
+    .expect("sending timed out");
+    let received = common::read_json_lines(
+        &dir.path().join("out.jsonl"),
+        payloads.len(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        common::missing(&payloads, &received),
+        0,
+        "messages lost or changed"
+    );
+    assert_eq!(received.len(), payloads.len());
+}
+
+#[tokio::test]
+async fn syslog_source_with_octet_counting() {
+    send_and_check(
+        r#"syslog(ip("127.0.0.1") port(PORT) transport("tcp"));"#,
+        Framing::OctetCounting,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn network_source_with_lf_framing() {
+    send_and_check(
+        r#"network(ip("127.0.0.1") port(PORT) transport("tcp") flags(syslog-protocol));"#,
+        Framing::Lf,
+    )
+    .await;
+}
