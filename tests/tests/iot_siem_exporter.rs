@@ -1,0 +1,699 @@
+//! End-to-end tests of the `iot-siem-exporter` binary: a synthetic tenant and a syslog
+//! receiver in this process, the real binary in another, everything on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cef_codec::{Decoder, split_syslog_header};
+use iot_security_api::synthetic::{self, RecordKind, ServerHandle, TenantSpec};
+use siembridge_tests::{command, run_with_limit, wait_with_limit};
+use syslog_transport::receiver::{Keep, Receiver, ReceiverConfig};
+use syslog_transport::{Framing, Protocol};
+use tokio::runtime::Runtime;
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// A synthetic tenant and a collecting syslog receiver, served by a runtime of their own
+/// while the binary runs.
+struct Harness {
+    runtime: Runtime,
+    tenant: Option<ServerHandle>,
+    spec: TenantSpec,
+    received: Arc<Mutex<Vec<String>>>,
+    receiver_addr: SocketAddr,
+    receiver_task: Option<tokio::task::JoinHandle<()>>,
+    protocol: Protocol,
+    /// A cuttable TCP proxy in front of the receiver, when the test needs an outage.
+    proxy: Option<(SocketAddr, Option<tokio::task::JoinHandle<()>>)>,
+    /// Where the exporter sends (the receiver, or the proxy, or a closed port).
+    siem_port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new(spec: TenantSpec) -> Self {
+        Self::with_protocol(spec, Protocol::Tcp)
+    }
+
+    fn with_protocol(spec: TenantSpec, protocol: Protocol) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let tenant = runtime.block_on(synthetic::serve(spec)).unwrap();
+        let mut harness = Self {
+            runtime,
+            tenant: Some(tenant),
+            spec,
+            received: Arc::default(),
+            receiver_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            receiver_task: None,
+            protocol,
+            proxy: None,
+            siem_port: 0,
+            dir: tempfile::tempdir().unwrap(),
+        };
+        harness.start_receiver();
+        harness
+    }
+
+    fn start_receiver(&mut self) {
+        let config = ReceiverConfig {
+            protocol: self.protocol,
+            framing: Framing::OctetCounting,
+            tls: None,
+            keep: Keep::Collect,
+            max_frame: 1 << 20,
+        };
+        let mut receiver = self
+            .runtime
+            .block_on(Receiver::start(config, self.receiver_addr))
+            .unwrap();
+        self.receiver_addr = receiver.local_addr();
+        self.siem_port = self.receiver_addr.port();
+        let received = Arc::clone(&self.received);
+        self.receiver_task = Some(self.runtime.spawn(async move {
+            while let Some(message) = receiver.next_message().await {
+                received
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&message).into_owned());
+            }
+        }));
+    }
+
+    fn stop_receiver(&mut self) {
+        if let Some(task) = self.receiver_task.take() {
+            task.abort();
+            let _ = self.runtime.block_on(task);
+        }
+    }
+
+    /// Points the exporter at a port nothing listens on.
+    fn siem_away(&mut self) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        self.siem_port = listener.local_addr().unwrap().port();
+    }
+
+    /// Opens (or reopens, on the same port) a TCP proxy to the receiver and points the
+    /// exporter at it.
+    fn open_proxy(&mut self) {
+        let target = self.receiver_addr;
+        let listen = self
+            .proxy
+            .as_ref()
+            .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |(addr, _)| *addr);
+        let listener = self.runtime.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                match tokio::net::TcpListener::bind(listen).await {
+                    Ok(listener) => break listener,
+                    Err(error) if Instant::now() > deadline => panic!("proxy: {error}"),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        });
+        let addr = listener.local_addr().unwrap();
+        let task = self.runtime.spawn(async move {
+            // Connections live in the set: aborting this task cuts them all.
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        self.proxy = Some((addr, Some(task)));
+        self.siem_port = addr.port();
+    }
+
+    /// Cuts every proxied connection and stops listening.
+    fn cut_proxy(&mut self) {
+        if let Some((_, task)) = &mut self.proxy
+            && let Some(task) = task.take()
+        {
+            task.abort();
+            let _ = self.runtime.block_on(task);
+        }
+    }
+
+    fn tenant(&self) -> &ServerHandle {
+        self.tenant.as_ref().unwrap()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A config for this tenant and receiver; `extra` is appended (more sections).
+    fn config(&self, export: &str, extra: &str) -> PathBuf {
+        let protocol = match self.protocol {
+            Protocol::Relp => "relp",
+            _ => "tcp",
+        };
+        let text = format!(
+            r#"[iot]
+url = "{url}"
+customer_id = "{customer}"
+allow_http = true
+requests_per_minute = 0
+
+[siem]
+host = "127.0.0.1"
+port = {port}
+protocol = "{protocol}"
+framing = "octet-counting"
+retry_timeout = "30s"
+
+[export]
+alert_severities = ["critical", "high", "medium", "low", "info"]
+vulnerability_severities = ["critical", "high", "medium", "low", "info"]
+skip_unpublished_alerts = false
+{export}
+
+[state]
+dir = "{state}"
+
+[logging]
+level = "info"
+{extra}
+"#,
+            url = self.tenant().base_url(),
+            customer = synthetic::CUSTOMER_ID,
+            port = self.siem_port,
+            state = self.path("state").display(),
+        );
+        let path = self.path("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Waits until at least `count` messages arrived (or a few seconds passed).
+    fn wait_for(&self, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let received = self.received.lock().unwrap().clone();
+            if received.len() >= count || Instant::now() > deadline {
+                return received;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Every identity the tenant holds, as `signature/id`.
+    fn expected(&self) -> BTreeSet<String> {
+        let tenant = self.tenant();
+        let mut ids = BTreeSet::new();
+        for i in tenant.live(RecordKind::Devices) {
+            ids.insert(format!("asset/{}", self.spec.device(i).deviceid.unwrap()));
+        }
+        for i in tenant.live(RecordKind::Alerts) {
+            ids.insert(format!(
+                "PaloAltoNetworks Alert:policy_alert/{}",
+                self.spec.alert(i).zb_ticketid.unwrap()
+            ));
+        }
+        for i in tenant.live(RecordKind::Vulnerabilities) {
+            ids.insert(format!(
+                "vulnerability/{}",
+                self.spec.vulnerability(i).zb_ticketid.unwrap()
+            ));
+        }
+        ids
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.cut_proxy();
+        self.stop_receiver();
+        if let Some(tenant) = self.tenant.take() {
+            self.runtime.block_on(tenant.shutdown());
+        }
+    }
+}
+
+/// The CEF part of a syslog message, decoded strictly; panics with the line otherwise.
+fn identity(message: &str) -> String {
+    let (_, cef) = split_syslog_header(message);
+    let event = Decoder::strict()
+        .decode(cef)
+        .unwrap_or_else(|error| panic!("{error}: {message:?}"));
+    let id = event
+        .get("deviceExternalId")
+        .or_else(|| event.get("externalId"))
+        .unwrap_or_else(|| panic!("no identity in {message:?}"));
+    format!("{}/{id}", event.signature_id())
+}
+
+fn exporter(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = command("iot-siem-exporter");
+    cmd.args(args)
+        .arg("--config")
+        .arg(config)
+        .env("IOT_KEY_ID", synthetic::KEY_ID)
+        .env("IOT_ACCESS_KEY", synthetic::ACCESS_KEY);
+    cmd
+}
+
+fn run(config: &Path, args: &[&str]) -> Output {
+    run_with_limit(&mut exporter(config, args), LIMIT)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstderr:\n{}",
+        output.status.code(),
+        stderr(output)
+    );
+}
+
+fn spec(devices: u64, alerts: u64, vulnerabilities: u64) -> TenantSpec {
+    TenantSpec {
+        seed: 11,
+        devices,
+        alerts,
+        vulnerabilities,
+    }
+}
+
+#[test]
+fn bulk_delivers_every_record_exactly_once_and_hostile_values_decode() {
+    let harness = Harness::new(spec(1500, 1200, 1100));
+    let config = harness.config("", "");
+    let output = run(&config, &["bulk"]);
+    assert_ok(&output);
+    let expected = harness.expected();
+    let received = harness.wait_for(expected.len());
+    assert_eq!(received.len(), expected.len(), "exactly once");
+    let got: BTreeSet<String> = received.iter().map(|m| identity(m)).collect();
+    assert_eq!(got, expected);
+    // The synthetic tenant puts `|`, `=`, `\` and line breaks into some values: every
+    // line above decoded strictly, and none of them split a message.
+    assert!(received.iter().any(|m| m.contains("\\=")));
+
+    // A second bulk run starts over (the first one finished) and sends everything again.
+    let output = run(&config, &["bulk", "--types", "alerts"]);
+    assert_ok(&output);
+    assert_eq!(
+        harness.wait_for(expected.len() + 1200).len(),
+        expected.len() + 1200
+    );
+}
+
+#[test]
+fn stdout_carries_records_only() {
+    let harness = Harness::new(spec(300, 200, 100));
+    let config = harness.config("cef_profile = \"strict\"", "");
+    let output = run(&config, &["--output", "stdout", "bulk"]);
+    assert_ok(&output);
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 600);
+    let ids: BTreeSet<String> = lines.iter().map(|line| identity(line)).collect();
+    assert_eq!(ids, harness.expected());
+    assert!(stderr(&output).contains("Run finished"));
+    assert!(harness.received.lock().unwrap().is_empty());
+}
+
+#[test]
+fn kill_9_at_random_points_then_resume_loses_nothing() {
+    let harness = Harness::new(spec(12_000, 6_000, 6_000));
+    let config = harness.config("batch_records = 500", "");
+    let mut seed = u64::from(std::process::id()) ^ 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..3 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let delay = Duration::from_millis(150 + (seed >> 33) % 600);
+        let mut child = exporter(&config, &["bulk"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let output = run(&config, &["bulk"]);
+    assert_ok(&output);
+    let expected = harness.expected();
+    let received = harness.wait_for(expected.len());
+    let got: BTreeSet<String> = received.iter().map(|m| identity(m)).collect();
+    let missing: Vec<&String> = expected.difference(&got).take(5).collect();
+    assert!(missing.is_empty(), "lost records, e.g. {missing:?}");
+    // At least once, and not much more than once: each kill repeats at most the
+    // batches in flight.
+    assert!(
+        received.len() < expected.len() + 3 * 4 * 500,
+        "{}",
+        received.len()
+    );
+}
+
+#[test]
+fn severity_filters_and_unpublished_alerts() {
+    let harness = Harness::new(spec(50, 400, 400));
+    let config = harness.config("", "");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(
+            "alert_severities = [\"critical\", \"high\", \"medium\", \"low\", \"info\"]",
+            "alert_severities = [\"high\"]",
+        )
+        .replace(
+            "vulnerability_severities = [\"critical\", \"high\", \"medium\", \"low\", \"info\"]",
+            "vulnerability_severities = [\"critical\", \"low\"]",
+        )
+        .replace("skip_unpublished_alerts = false", "");
+    std::fs::write(&config, text).unwrap();
+    let output = run(&config, &["bulk", "--types", "alerts,vulnerabilities"]);
+    assert_ok(&output);
+    let high_alerts = (0..400)
+        .filter(|i| {
+            let alert = harness.spec.alert(*i);
+            alert
+                .severity
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+                == Some("high")
+                && alert.msg.as_ref().and_then(|m| m.status.as_deref()) == Some("publish")
+        })
+        .count();
+    let wanted_vulnerabilities = (0..400)
+        .filter(|i| {
+            let level = harness
+                .spec
+                .vulnerability(*i)
+                .risk_level
+                .unwrap_or_default();
+            matches!(level.to_ascii_lowercase().as_str(), "critical" | "low")
+        })
+        .count();
+    assert!(high_alerts > 0 && high_alerts < 400);
+    let received = harness.wait_for(high_alerts + wanted_vulnerabilities);
+    let mut per_type: BTreeMap<String, usize> = BTreeMap::new();
+    for message in &received {
+        let id = identity(message);
+        *per_type
+            .entry(id.split('/').next().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert_eq!(
+        per_type.get("PaloAltoNetworks Alert:policy_alert"),
+        Some(&high_alerts)
+    );
+    assert_eq!(per_type.get("vulnerability"), Some(&wanted_vulnerabilities));
+    assert_eq!(per_type.get("asset"), None);
+}
+
+#[test]
+fn incremental_cursors_are_per_type() {
+    let harness = Harness::new(spec(200, 300, 100));
+    let config = harness.config("", "");
+    assert_ok(&run(&config, &["incremental", "--once"]));
+    assert_eq!(harness.wait_for(600).len(), 600);
+    harness.tenant().add(RecordKind::Alerts, 25);
+    assert_ok(&run(&config, &["incremental", "--once"]));
+    let received = harness.wait_for(625);
+    std::thread::sleep(Duration::from_millis(300));
+    let received_after = harness.received.lock().unwrap().clone();
+    assert_eq!(
+        received_after.len(),
+        received.len(),
+        "nothing beyond the new alerts"
+    );
+    let new: Vec<String> = received[600..].iter().map(|m| identity(m)).collect();
+    assert_eq!(new.len(), 25, "{new:?}");
+    assert!(
+        new.iter()
+            .all(|id| id.starts_with("PaloAltoNetworks Alert"))
+    );
+    for state in ["cursor-devices", "cursor-alerts", "cursor-vulnerabilities"] {
+        let path = harness
+            .path("state")
+            .join(synthetic::CUSTOMER_ID)
+            .join(format!("{state}.json"));
+        assert!(path.is_file(), "{}", path.display());
+    }
+}
+
+#[test]
+fn two_tenants_one_failing_the_other_completes() {
+    let harness = Harness::new(spec(100, 100, 100));
+    let config = harness.config("", "");
+    let url = harness.tenant().base_url();
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!(
+            "[iot]\nurl = \"{url}\"\ncustomer_id = \"{}\"\nallow_http = true\nrequests_per_minute = 0\n",
+            synthetic::CUSTOMER_ID
+        ),
+        &format!(
+            r#"[[iot.tenants]]
+name = "good"
+url = "{url}"
+customer_id = "{customer}"
+allow_http = true
+requests_per_minute = 0
+
+[[iot.tenants]]
+name = "wrong-key"
+url = "{url}"
+customer_id = "{customer}"
+allow_http = true
+requests_per_minute = 0
+access_key_env = "WRONG_ACCESS_KEY"
+
+[[iot.tenants]]
+name = "off"
+enabled = false
+url = "{url}"
+customer_id = "{customer}"
+"#,
+            customer = synthetic::CUSTOMER_ID
+        ),
+    );
+    std::fs::write(&config, text).unwrap();
+    let output = run_with_limit(
+        exporter(&config, &["bulk"]).env("WRONG_ACCESS_KEY", "not-the-key"),
+        LIMIT,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("wrong-key"), "{}", stderr(&output));
+    let received = harness.wait_for(300);
+    let ids: BTreeSet<String> = received.iter().map(|m| identity(m)).collect();
+    assert_eq!(ids, harness.expected());
+
+    let status = run(&config, &["status"]);
+    assert_ok(&status);
+    let text = String::from_utf8(status.stdout.clone()).unwrap();
+    assert!(text.contains("good: Active"), "{text}");
+    assert!(text.contains("wrong-key: Error"), "{text}");
+    assert!(text.contains("off: Disabled"), "{text}");
+}
+
+#[test]
+fn bad_configs_name_the_mistake() {
+    let harness = Harness::new(spec(1, 1, 1));
+    let cases: [(&str, &str, &str); 6] = [
+        ("colour = \"red\"", "", "colour"),
+        ("cef_profile = \"fancy\"", "", "export.cef_profile"),
+        ("poll_interval = \"soon\"", "", "export.poll_interval"),
+        (
+            "",
+            "[metrics]\nlisten = \"not an address\"\n",
+            "metrics.listen",
+        ),
+        ("", "[output]\nkind = \"stdout\"\n", "output"),
+        ("first_fetch = \"yesterday\"", "", "export.first_fetch"),
+    ];
+    for (export, extra, needle) in cases {
+        let config = harness.config(export, extra);
+        let output = run(&config, &["bulk"]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{needle}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(needle),
+            "{needle}: {}",
+            stderr(&output)
+        );
+    }
+    // A severity that does not exist, a value out of range, a missing key, a secret
+    // that is not set.
+    let config = harness.config("", "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "alert_severities = [\"critical\",",
+            "alert_severities = [\"urgent\",",
+        ),
+    )
+    .unwrap();
+    let output = run(&config, &["bulk"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("export.alert_severities"),
+        "{}",
+        stderr(&output)
+    );
+
+    let config = harness.config("", "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("requests_per_minute = 0", "page_size = 5000"),
+    )
+    .unwrap();
+    let output = run(&config, &["bulk"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("iot.page_size"),
+        "{}",
+        stderr(&output)
+    );
+
+    let config = harness.config("", "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("customer_id", "customer")).unwrap();
+    let output = run(&config, &["bulk"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("customer"), "{}", stderr(&output));
+
+    let config = harness.config("", "");
+    let output = run_with_limit(
+        command("iot-siem-exporter")
+            .args(["bulk", "--config"])
+            .arg(&config)
+            .env_remove("IOT_KEY_ID")
+            .env_remove("IOT_ACCESS_KEY"),
+        LIMIT,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("IOT_KEY_ID"),
+        "{}",
+        stderr(&output)
+    );
+
+    let missing = run(Path::new("/nonexistent/config.toml"), &["bulk"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/config.toml"));
+}
+
+#[test]
+fn print_config_shows_the_effective_config() {
+    let harness = Harness::new(spec(1, 1, 1));
+    let config = harness.config("", "");
+    let output = run(&config, &["bulk", "--print-config"]);
+    assert_ok(&output);
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    assert!(text.contains("poll_interval = \"15m\""), "{text}");
+    assert!(text.contains("cef_profile = \"panw\""), "{text}");
+    assert!(!text.contains(synthetic::ACCESS_KEY));
+    assert!(harness.received.lock().unwrap().is_empty());
+}
+
+#[test]
+fn test_connection_sends_the_test_event_and_says_what_it_confirmed() {
+    let harness = Harness::new(spec(1, 1, 1));
+    let config = harness.config("", "");
+    let output = run(&config, &["test-connection"]);
+    assert_ok(&output);
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    assert!(text.contains("Test event delivered"), "{text}");
+    let received = harness.wait_for(1);
+    assert_eq!(received.len(), 1);
+    let (_, cef) = split_syslog_header(&received[0]);
+    assert_eq!(
+        cef,
+        "CEF:0|PaloAltoNetworks|PANWIOT|1.0|Test Connection|Test Connection|1|"
+    );
+
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("protocol = \"tcp\"", "protocol = \"udp\"")
+        .replace("framing = \"octet-counting\"\n", "");
+    std::fs::write(&config, text).unwrap();
+    let output = run(&config, &["test-connection"]);
+    assert_ok(&output);
+    assert!(
+        String::from_utf8(output.stdout.clone())
+            .unwrap()
+            .contains("cannot confirm"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A receiver that is not there fails the test (exit 1), naming the receiver.
+    let mut harness = harness;
+    harness.siem_away();
+    let config = harness.config("", "");
+    let output = run(&config, &["test-connection"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+#[test]
+fn relp_receiver_outage_mid_run_loses_nothing() {
+    let mut harness = Harness::with_protocol(spec(20_000, 5_000, 5_000), Protocol::Relp);
+    harness.open_proxy();
+    let config = harness.config("batch_records = 500", "");
+    let child = exporter(&config, &["bulk"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let some records through, then take the receiver away for a while.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness.received.lock().unwrap().len() < 2_000 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.cut_proxy();
+    std::thread::sleep(Duration::from_millis(700));
+    harness.open_proxy();
+    let output = wait_with_limit(child, LIMIT);
+    assert_ok(&output);
+    let expected = harness.expected();
+    let received = harness.wait_for(expected.len());
+    let got: BTreeSet<String> = received.iter().map(|m| identity(m)).collect();
+    let missing: Vec<&String> = expected.difference(&got).take(5).collect();
+    assert!(missing.is_empty(), "lost over RELP, e.g. {missing:?}");
+}
+
+#[test]
+fn demo_needs_nothing() {
+    let output = run_with_limit(
+        command("iot-siem-exporter").args([
+            "demo",
+            "--devices",
+            "500",
+            "--alerts",
+            "500",
+            "--vulnerabilities",
+            "500",
+        ]),
+        LIMIT,
+    );
+    assert_ok(&output);
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    assert!(text.contains("every record arrived exactly once"), "{text}");
+    assert!(text.contains("1500 records"), "{text}");
+}
