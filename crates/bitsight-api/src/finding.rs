@@ -10,7 +10,9 @@ use crate::scan::{results_spans, single_line};
 use serde_json::{Map, Value};
 use time::Date;
 
-use crate::lenient::{LenientBool, LenientF64, LenientObject, LenientStr, LenientVec, parse_date};
+use crate::lenient::{
+    LenientBool, LenientF64, LenientObject, LenientStr, LenientVec, ObjectOnly, parse_date,
+};
 use crate::vocab::{AssetCategory, Grade, RiskCategory, RiskVector, SeverityCategory};
 
 /// The top-level finding fields that have typed accessors; every other field is in
@@ -165,7 +167,7 @@ impl Finding {
     /// # Errors
     /// When `json` is not a JSON object.
     pub fn from_json(company_guid: &str, json: &str) -> Result<Self, serde_json::Error> {
-        let fields: FindingFields<'_> = serde_json::from_str(json)?;
+        let ObjectOnly(fields) = serde_json::from_str::<ObjectOnly<FindingFields<'_>>>(json)?;
         Ok(Self::from_parts(
             company_guid,
             fields,
@@ -399,7 +401,7 @@ struct FindingsPage<'a> {
     #[serde(default)]
     count: Option<u64>,
     #[serde(borrow)]
-    results: Vec<FindingFields<'a>>,
+    results: Vec<ObjectOnly<FindingFields<'a>>>,
 }
 
 /// Decodes a findings page: typed fields in one serde pass, then each finding's exact
@@ -416,7 +418,7 @@ pub(crate) fn decode_findings_page(
         .filter(|spans| spans.len() == page.results.len())
         .ok_or_else(|| serde_json::Error::custom("cannot locate the findings in `results`"))?;
     let mut items = Vec::with_capacity(spans.len());
-    for (fields, span) in page.results.into_iter().zip(spans) {
+    for (ObjectOnly(fields), span) in page.results.into_iter().zip(spans) {
         let raw = text.get(span).ok_or_else(|| {
             serde_json::Error::custom("a finding's text is not on character boundaries")
         })?;
@@ -427,4 +429,67 @@ pub(crate) fn decode_findings_page(
         count: page.count,
         items,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FINDING: &str = "{\n  \"temporary_id\": \"A9\",\n  \"evidence_key\": \"a.example:443\",\n  \"first_seen\": \"2024-05-01\",\n  \"risk_vector\": \"open_ports\",\n  \"rolledup_observation_id\": null,\n  \"severity\": 9.50,\n  \"z_new\": {\"k\": [1, 2]}\n}";
+
+    #[test]
+    fn whole_record_on_one_line_with_added_fields() {
+        let finding = Finding::from_json("c1", FINDING).unwrap();
+        assert_eq!(
+            finding.raw_json(),
+            r#"{"temporary_id":"A9","evidence_key":"a.example:443","first_seen":"2024-05-01","risk_vector":"open_ports","rolledup_observation_id":null,"severity":9.50,"z_new":{"k":[1,2]}}"#
+        );
+        assert_eq!(serde_json::to_string(&finding).unwrap(), finding.raw_json());
+        let mut added = Map::new();
+        added.insert("_time".into(), Value::from("2024-05-01T00:00:00Z"));
+        let shipped = finding.to_json_with(&added).unwrap();
+        assert!(
+            shipped.ends_with(r#""z_new":{"k":[1,2]},"_time":"2024-05-01T00:00:00Z"}"#),
+            "{shipped}"
+        );
+        let empty = Finding::from_json("c1", "{ }").unwrap();
+        assert_eq!(
+            empty.to_json_with(&added).unwrap(),
+            r#"{ "_time":"2024-05-01T00:00:00Z"}"#
+        );
+        assert_eq!(
+            finding.extra().unwrap().keys().collect::<Vec<_>>(),
+            ["z_new"]
+        );
+        assert_eq!(finding.identity().rolledup_observation_id, "");
+        assert_eq!(finding.severity_category(), Some(SeverityCategory::Severe));
+        assert!(Finding::from_json("c1", "[1]").is_err());
+        assert!(Finding::from_json("c1", "{\"a\":1} x").is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn identity_reads_back_what_was_sent(
+            evidence in ".{0,20}",
+            rollup in prop::option::of(".{0,12}"),
+            first_seen in "20[0-9]{2}-0[1-9]-[0-2][0-9]",
+        ) {
+            let mut record = Map::new();
+            record.insert("evidence_key".into(), Value::from(evidence.clone()));
+            record.insert("first_seen".into(), Value::from(first_seen.clone()));
+            record.insert("rolledup_observation_id".into(), rollup.clone().map_or(Value::Null, Value::from));
+            let json = Value::Object(record).to_string();
+            let finding = Finding::from_json("c", &json).unwrap();
+            let identity = finding.identity();
+            prop_assert_eq!(&identity.evidence_key, &evidence);
+            prop_assert_eq!(&identity.first_seen, &first_seen);
+            prop_assert_eq!(&identity.rolledup_observation_id, &rollup.unwrap_or_default());
+            let back: FindingIdentity = serde_json::from_str(&serde_json::to_string(identity).unwrap()).unwrap();
+            prop_assert_eq!(&back, identity);
+            let shipped: Value = serde_json::from_str(&serde_json::to_string(&finding).unwrap()).unwrap();
+            prop_assert_eq!(shipped, serde_json::from_str::<Value>(&json).unwrap());
+        }
+    }
 }
