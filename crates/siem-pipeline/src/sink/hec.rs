@@ -164,9 +164,9 @@ impl HecSink {
             ack_endpoint
                 .query_pairs_mut()
                 .append_pair("channel", &channel);
-            let value = HeaderValue::from_str(&channel).map_err(|_| SinkBuildError::Url {
-                url: String::new(),
-                reason: "channel id is not a header value".to_owned(),
+            let value = HeaderValue::from_str(&channel).map_err(|_| SinkBuildError::Invalid {
+                what: "channel id",
+                reason: "it is not a header value".to_owned(),
             })?;
             headers.insert(HeaderName::from_static(CHANNEL_HEADER), value);
         }
@@ -180,9 +180,9 @@ impl HecSink {
             sourcetype: options.sourcetype.as_deref(),
             index: options.index.as_deref(),
         })
-        .map_err(|error| SinkBuildError::Url {
-            url: String::new(),
-            reason: format!("cannot encode event metadata: {error}"),
+        .map_err(|error| SinkBuildError::Invalid {
+            what: "event metadata",
+            reason: error.to_string(),
         })?;
         // `{...}` becomes `{...,"event":` (or `{"event":` without metadata).
         envelope_prefix.pop();

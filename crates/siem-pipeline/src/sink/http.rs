@@ -195,9 +195,9 @@ pub(super) fn body_excerpt(body: &[u8]) -> String {
 
 /// A header value that must never show up in Debug output or logs.
 pub(super) fn sensitive_header(value: &str) -> Result<HeaderValue, SinkBuildError> {
-    let mut header = HeaderValue::from_str(value).map_err(|_| SinkBuildError::Url {
-        url: String::new(),
-        reason: "the credential contains characters that cannot go in an HTTP header".to_owned(),
+    let mut header = HeaderValue::from_str(value).map_err(|_| SinkBuildError::Invalid {
+        what: "credential",
+        reason: "it holds characters that cannot go in an HTTP header".to_owned(),
     })?;
     header.set_sensitive(true);
     Ok(header)

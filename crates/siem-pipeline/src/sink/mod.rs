@@ -228,6 +228,15 @@ pub enum SinkBuildError {
     /// The HTTP client could not be built (bad CA file, TLS setup).
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
+    /// A setting cannot go into a request (a credential with characters no HTTP header
+    /// may hold).
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// Which setting.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What [`open_sink`] needs besides `[output]`.
