@@ -42,9 +42,14 @@
 //!   nothing: unacknowledged messages are re-sent on the next connection (so a message
 //!   may arrive twice, never zero times).
 //! - TCP and TLS: the bytes reached our kernel's send buffer on a connection that looked
-//!   alive. When the receiver dies, what the kernel had buffered but the receiver had not
-//!   yet read is lost, and the loss window is bounded by the socket buffers, never by
-//!   the batch: the batch whose write fails is re-sent whole.
+//!   alive. When the receiver dies, what it had accepted but not yet stored (its socket
+//!   buffers, its memory queue) is lost, and no TCP sender can know. The batch whose write
+//!   or liveness check fails is re-sent whole on a new connection, so the loss is
+//!   confined to messages sent before the crash. Measured (`tests/interop_rsyslog.rs`,
+//!   `outage_over_tcp...`: 6 000 messages in batches of 200, rsyslogd `imtcp` killed with
+//!   SIGKILL after 2 000 and restarted on the same port): 200, 800, 1 200 and 1 600
+//!   messages lost in four runs, all sent before the kill; none after the restart. The
+//!   same test over RELP lost 0 of 6 000 every run. Use RELP where loss is not acceptable.
 //! - UDP: nothing can be confirmed; [`Sender::test_connection`] says
 //!   [`ConnectionCheck::Unconfirmable`].
 //!
