@@ -226,7 +226,8 @@ pub enum DeliveryError<E, CE> {
 ///
 /// `commit` receives the cursor of the last confirmed record after each confirmation (or
 /// partial confirmation). `shutdown` stops reading the source; the records already read
-/// are sent and committed, and the run returns [`Outcome::Shutdown`].
+/// are sent and committed, and the run returns [`Outcome::Shutdown`]. The sink stays
+/// open: the caller closes it (or delivers the next run to it).
 pub async fn deliver<C, E, CE, St, S, F>(
     source: St,
     sink: &mut S,
