@@ -232,13 +232,14 @@ pub fn plan(config: &Config, companies: Vec<Company>) -> anyhow::Result<Plan> {
     Ok(Plan {
         filters: config.filters().map_err(|e| usage(anyhow::anyhow!(e)))?,
         track_updates: b.track_updates,
+        lookback_days: config.lookback_days(),
         alerts,
         start,
         today,
         max_events: b.max_events_per_fetch,
         company_concurrency: b.company_concurrency,
         page_size: b.page_size,
-        batch_records: b.max_events_per_fetch.clamp(1, 5000),
+        batch_records: b.batch_size,
         companies,
     })
 }
@@ -296,8 +297,8 @@ pub async fn run(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Vec<CycleReport>> {
     let lookup = |name: &str| std::env::var(name).ok();
-    let client = client(config, lookup)?;
     let formatter = Arc::new(formatter(config)?);
+    let client = client(config, lookup)?;
     let store = open_store(config)?;
     let mut sink = sink(config, lookup).await?;
     if let Some(metrics) = &config.metrics {
@@ -373,11 +374,40 @@ async fn cycle(
 ) -> anyhow::Result<CycleReport> {
     let companies = companies(client, config).await?;
     let plan = plan(config, companies)?;
+    note_filter_change(store, &plan)?;
     let progress = spawn_progress(counters.clone());
     let report =
         collect::run_cycle(client, &plan, formatter, store, sink, counters, shutdown).await;
     progress.cancel();
     Ok(report?)
+}
+
+/// The filters of the last cycle (checkpoint `filters`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct FilterRecord {
+    filters: String,
+}
+
+/// Warns when the filters changed since the last cycle, and records the new ones. The
+/// cursors stay valid: they hold dates and finding identities, never offsets.
+fn note_filter_change(store: &CheckpointStore, plan: &Plan) -> anyhow::Result<()> {
+    let now = collect::filters_fingerprint(&plan.filters);
+    let before: Option<FilterRecord> = store.load("filters")?;
+    if let Some(before) = &before
+        && before.filters != now
+    {
+        tracing::warn!(
+            before = %before.filters,
+            now = %now,
+            "filters changed since the last run: each cursor keeps its date and identities, so nothing delivered is repeated; \
+             the new filters apply from each cursor's date on, and older findings that only the new filters admit are not \
+             backfilled (start with an empty state directory to backfill from first_fetch)"
+        );
+    }
+    if before.is_none_or(|before| before.filters != now) {
+        store.commit("filters", &FilterRecord { filters: now })?;
+    }
+    Ok(())
 }
 
 /// Progress bars on a terminal, periodic log lines otherwise, until cancelled.
@@ -490,16 +520,19 @@ pub fn status(config: &Config) -> anyhow::Result<String> {
         counts(&status.total_delivered)
     ));
     for name in store.names()? {
-        if name == "status" {
+        let is_cursor = ["findings.", "updates.", "alerts"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix));
+        if !is_cursor {
             continue;
         }
         if let Some(cursor) = store.load::<crate::cursor::Cursor>(&name)? {
             text.push_str(&format!(
-                "cursor {name}: {} ({} delivered on that date)\n",
+                "cursor {name}: {} ({} keys held for the lookback window)\n",
                 crate::format::midnight_rfc3339(cursor.date)
                     .get(..10)
                     .unwrap_or_default(),
-                cursor.keys.len()
+                cursor.key_count()
             ));
         }
     }

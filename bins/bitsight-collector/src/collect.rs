@@ -57,6 +57,8 @@ pub struct Plan {
     pub start: Date,
     /// Today (UTC), where update tracking and the alerts stream start.
     pub today: Date,
+    /// Days re-read before each cursor's date, for findings published late.
+    pub lookback_days: u16,
     /// Most records in this cycle.
     pub max_events: usize,
     /// Companies fetched at once.
@@ -272,6 +274,7 @@ pub async fn run_cycle(
     let mut delivered: BTreeMap<String, u64> = BTreeMap::new();
     let commit_streams = Arc::clone(&streams);
     let commit_pending = Arc::clone(&pending);
+    let lookback = plan.lookback_days;
     let commit = |seq: &u64| -> Result<(), CheckpointError> {
         let mut pending = lock(&commit_pending);
         let mut streams = lock(&commit_streams);
@@ -283,7 +286,7 @@ pub async fn run_cycle(
             *delivered.entry(done.kind.to_owned()).or_default() += 1;
             let state = &mut streams[done.stream];
             for (date, key) in &done.marks {
-                state.cursor.advance(*date, key);
+                state.cursor.advance(*date, key, lookback);
             }
             dirty.insert(done.stream);
         }
@@ -393,23 +396,6 @@ impl StreamTask {
         }
     }
 
-    fn query(&self) -> FindingsQuery {
-        let filters = &self.plan.filters;
-        let mut query = FindingsQuery {
-            risk_vectors: filters.risk_vectors.clone(),
-            grades: filters.grades.clone(),
-            asset_categories: filters.asset_categories.clone(),
-            affects_rating: filters.affects_rating,
-            expand: vec![FindingsExpand::AttributedCompanies],
-            page_size: self.plan.page_size,
-            ..FindingsQuery::default()
-        };
-        if let Some(min) = &filters.min_severity {
-            query = query.min_severity(min);
-        }
-        query
-    }
-
     /// The date a finding sorts and resumes by in this stream.
     fn date_of(&self, finding: &Finding) -> Option<Date> {
         match self.kind {
@@ -427,8 +413,9 @@ impl StreamTask {
         let Some(company) = self.company.clone() else {
             return Ok(());
         };
-        let base = self.query();
+        let base = findings_query(&self.plan.filters, self.plan.page_size);
         let page_size = u64::from(self.plan.page_size);
+        let lookback = self.plan.lookback_days;
         let mut working = self.cursor.clone();
         let mut restarts = 0;
         let mut skipped: Vec<(Date, String)> = Vec::new();
@@ -437,9 +424,9 @@ impl StreamTask {
             match self.kind {
                 StreamKind::Updates => {
                     query.sort = FindingsSort::LastSeen;
-                    query.last_seen_gte = Some(working.date);
+                    query.last_seen_gte = Some(working.read_from(lookback));
                 }
-                _ => query.first_seen_gte = Some(working.date),
+                _ => query.first_seen_gte = Some(working.read_from(lookback)),
             }
             let mut offset = 0;
             let mut last: Option<(Date, String)> = None;
@@ -484,18 +471,18 @@ impl StreamTask {
                         }
                         continue;
                     };
-                    if working.check(date, &key) != Seen::New {
+                    if working.check(date, &key, lookback) != Seen::New {
                         continue;
                     }
                     if self.kind == StreamKind::Updates
                         && finding.first_seen().is_none_or(|first| date <= first)
                     {
                         // Not an update: the findings stream delivers it. Mark it seen.
-                        working.advance(date, &key);
+                        working.advance(date, &key, lookback);
                         skipped.push((date, key));
                         continue;
                     }
-                    working.advance(date, &key);
+                    working.advance(date, &key, lookback);
                     if self
                         .send_finding(finding, &company, Some((date, key)), &mut skipped)
                         .await
@@ -566,8 +553,9 @@ impl StreamTask {
         let Some(keep) = self.plan.alerts.clone() else {
             return Ok(());
         };
+        let lookback = self.plan.lookback_days;
         let query = AlertsQuery {
-            alert_date_gte: Some(self.cursor.date),
+            alert_date_gte: Some(self.cursor.read_from(lookback)),
             ..AlertsQuery::default()
         };
         let mut working = self.cursor.clone();
@@ -577,10 +565,10 @@ impl StreamTask {
             let (Some(date), Some(guid)) = (alert.alert_date(), alert.guid()) else {
                 continue;
             };
-            if working.check(date, &guid) != Seen::New {
+            if working.check(date, &guid, lookback) != Seen::New {
                 continue;
             }
-            working.advance(date, &guid);
+            working.advance(date, &guid, lookback);
             let wanted = keep
                 .as_ref()
                 .is_none_or(|set| alert.company_guid().is_some_and(|g| set.contains(g)));
@@ -599,6 +587,36 @@ impl StreamTask {
         }
         Ok(())
     }
+}
+
+/// The findings query of `filters`, before dates and offsets are set.
+#[must_use]
+pub fn findings_query(filters: &Filters, page_size: u16) -> FindingsQuery {
+    let mut query = FindingsQuery {
+        risk_vectors: filters.risk_vectors.clone(),
+        grades: filters.grades.clone(),
+        asset_categories: filters.asset_categories.clone(),
+        affects_rating: filters.affects_rating,
+        expand: vec![FindingsExpand::AttributedCompanies],
+        page_size,
+        ..FindingsQuery::default()
+    };
+    if let Some(min) = &filters.min_severity {
+        query = query.min_severity(min);
+    }
+    query
+}
+
+/// The filters as the API receives them (`risk_vector=SPF&severity_gte=7...`), to tell
+/// when they change between runs.
+#[must_use]
+pub fn filters_fingerprint(filters: &Filters) -> String {
+    findings_query(filters, 1)
+        .filter_pairs()
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Today's date in UTC.

@@ -72,6 +72,10 @@ pub struct BitsightConfig {
     /// How far back the first run reaches (whole days).
     #[serde(default = "default_first_fetch")]
     pub first_fetch: Duration,
+    /// Days re-read before each cursor's date, so that findings Bitsight publishes after
+    /// their first-seen date still arrive (whole days; `0d` re-reads the cursor's day only).
+    #[serde(default = "default_lookback")]
+    pub lookback: Duration,
     /// Emit findings again, as `finding_update`, when their last-seen date moves.
     #[serde(default)]
     pub track_updates: bool,
@@ -99,6 +103,9 @@ pub struct BitsightConfig {
     /// Requests in flight at once (Bitsight advises 3).
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Records per sink batch (a crash re-sends at most one batch).
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
     /// Findings per page (1 to 1000).
     #[serde(default = "default_page_size")]
     pub page_size: u16,
@@ -130,11 +137,17 @@ fn default_fetch_interval() -> Duration {
 fn default_first_fetch() -> Duration {
     Duration::from_secs(3 * 86_400)
 }
+fn default_lookback() -> Duration {
+    Duration::from_secs(2 * 86_400)
+}
 fn default_company_concurrency() -> usize {
     4
 }
 fn default_max_in_flight() -> usize {
     3
+}
+fn default_batch_size() -> usize {
+    1000
 }
 fn default_page_size() -> u16 {
     1000
@@ -198,6 +211,13 @@ impl Config {
         Ok(config)
     }
 
+    /// The lookback in whole days (rounded up, at most 366).
+    #[must_use]
+    pub fn lookback_days(&self) -> u16 {
+        let days = self.bitsight.lookback.get().as_secs().div_ceil(86_400);
+        u16::try_from(days.min(366)).unwrap_or(366)
+    }
+
     /// The record format (`json` unless `[output] format` says otherwise).
     #[must_use]
     pub fn format(&self) -> RecordFormat {
@@ -245,9 +265,10 @@ impl Config {
                 "[bitsight] max_events_per_fetch must be at least 1".into(),
             ));
         }
-        if b.company_concurrency == 0 || b.max_in_flight == 0 {
+        if b.company_concurrency == 0 || b.max_in_flight == 0 || b.batch_size == 0 {
             return Err(invalid(
-                "[bitsight] company_concurrency and max_in_flight must be at least 1".into(),
+                "[bitsight] company_concurrency, max_in_flight and batch_size must be at least 1"
+                    .into(),
             ));
         }
         if !(2..=1000).contains(&b.page_size) {

@@ -1,24 +1,29 @@
-//! The day-precision cursor: a date plus the keys already delivered on that date.
+//! The day-precision cursor: a date plus the keys already delivered on the last days.
 //!
 //! Bitsight dates have day precision, so a date alone cannot say where a run stopped:
 //! several findings share a date, and more can arrive on it later. The cursor therefore
-//! holds the newest date delivered and the key of every record delivered on that date.
-//! A run re-reads from the cursor's date, drops what the keys name and delivers the rest;
-//! see `docs/bitsight-cursor.md`.
+//! holds the newest date delivered and the key of every record delivered on that date
+//! and on the `lookback` days before it. A run re-reads from `date - lookback`, drops
+//! what the keys name and delivers the rest: findings that Bitsight publishes a day or
+//! two after their first-seen date still arrive. See `docs/bitsight-cursor.md`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use time::Date;
+use time::macros::format_description;
+
+const ISO_DATE: &[time::format_description::FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]");
 
 /// Where a stream (one company's findings, its updates, or the alerts) resumes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
-    /// Every record dated before this was delivered; records on it are in `keys`.
+    /// The newest date delivered (or, before any delivery, where the stream starts).
     #[serde(with = "iso_date")]
     pub date: Date,
-    /// Keys of the records delivered on `date`.
-    pub keys: BTreeSet<String>,
+    /// Keys delivered, per `YYYY-MM-DD` date, for `date` and the lookback days before it.
+    pub keys: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Whether a record is new to a cursor.
@@ -26,10 +31,14 @@ pub struct Cursor {
 pub enum Seen {
     /// Not delivered yet: deliver it.
     New,
-    /// On the cursor's date and already delivered.
+    /// Already delivered.
     Delivered,
-    /// Dated before the cursor: delivered by an earlier run (or outside the window).
+    /// Dated before the lookback window: an earlier run had its chance.
     Before,
+}
+
+fn iso(date: Date) -> String {
+    date.format(ISO_DATE).unwrap_or_default()
 }
 
 impl Cursor {
@@ -38,45 +47,70 @@ impl Cursor {
     pub fn starting(date: Date) -> Self {
         Self {
             date,
-            keys: BTreeSet::new(),
+            keys: BTreeMap::new(),
         }
+    }
+
+    /// The first date a run re-reads: `lookback_days` before the cursor's date, or the
+    /// start date itself while nothing was delivered.
+    #[must_use]
+    pub fn read_from(&self, lookback_days: u16) -> Date {
+        if self.keys.is_empty() {
+            return self.date;
+        }
+        self.date
+            .checked_sub(time::Duration::days(i64::from(lookback_days)))
+            .unwrap_or(Date::MIN)
     }
 
     /// Whether the record `key` dated `date` is new.
     #[must_use]
-    pub fn check(&self, date: Date, key: &str) -> Seen {
-        if date < self.date {
+    pub fn check(&self, date: Date, key: &str, lookback_days: u16) -> Seen {
+        if date < self.read_from(lookback_days) {
             Seen::Before
-        } else if date == self.date && self.keys.contains(key) {
+        } else if self
+            .keys
+            .get(&iso(date))
+            .is_some_and(|keys| keys.contains(key))
+        {
             Seen::Delivered
         } else {
             Seen::New
         }
     }
 
-    /// Records the delivery of `key` dated `date`. Records arrive in date order, so a
-    /// later date starts a new key set; an earlier date changes nothing.
-    pub fn advance(&mut self, date: Date, key: &str) {
+    /// Records the delivery of `key` dated `date`, and forgets the keys of dates that
+    /// fell out of the lookback window.
+    pub fn advance(&mut self, date: Date, key: &str, lookback_days: u16) {
+        if date < self.read_from(lookback_days) {
+            return;
+        }
+        self.keys
+            .entry(iso(date))
+            .or_default()
+            .insert(key.to_owned());
         if date > self.date {
             self.date = date;
-            self.keys.clear();
-            self.keys.insert(key.to_owned());
-        } else if date == self.date {
-            self.keys.insert(key.to_owned());
+            let floor = iso(self.read_from(lookback_days));
+            self.keys.retain(|day, _| *day >= floor);
         }
+    }
+
+    /// Keys held, over all days.
+    #[must_use]
+    pub fn key_count(&self) -> usize {
+        self.keys.values().map(BTreeSet::len).sum()
     }
 }
 
 mod iso_date {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::Date;
-    use time::macros::format_description;
-
-    const FORMAT: &[time::format_description::FormatItem<'static>] =
-        format_description!("[year]-[month]-[day]");
 
     pub(super) fn serialize<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
-        let text = date.format(FORMAT).map_err(serde::ser::Error::custom)?;
+        let text = date
+            .format(super::ISO_DATE)
+            .map_err(serde::ser::Error::custom)?;
         serializer.serialize_str(&text)
     }
 
@@ -84,7 +118,7 @@ mod iso_date {
         deserializer: D,
     ) -> Result<Date, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Date::parse(&text, FORMAT).map_err(serde::de::Error::custom)
+        Date::parse(&text, super::ISO_DATE).map_err(serde::de::Error::custom)
     }
 }
 
@@ -95,21 +129,30 @@ mod tests {
     use time::macros::date;
 
     #[test]
-    fn same_date_keys_accumulate_later_date_resets() {
+    fn keys_accumulate_and_old_days_fall_out() {
         let mut cursor = Cursor::starting(date!(2026 - 11 - 20));
-        cursor.advance(date!(2026 - 11 - 20), "a");
-        cursor.advance(date!(2026 - 11 - 20), "b");
-        assert_eq!(cursor.check(date!(2026 - 11 - 20), "a"), Seen::Delivered);
-        assert_eq!(cursor.check(date!(2026 - 11 - 20), "c"), Seen::New);
-        cursor.advance(date!(2026 - 11 - 21), "c");
-        assert_eq!(cursor.check(date!(2026 - 11 - 20), "z"), Seen::Before);
-        assert_eq!(cursor.keys.len(), 1);
+        cursor.advance(date!(2026 - 11 - 20), "a", 1);
+        cursor.advance(date!(2026 - 11 - 20), "b", 1);
+        assert_eq!(cursor.check(date!(2026 - 11 - 20), "a", 1), Seen::Delivered);
+        assert_eq!(cursor.check(date!(2026 - 11 - 20), "c", 1), Seen::New);
+        cursor.advance(date!(2026 - 11 - 21), "c", 1);
+        // A late arrival inside the lookback window is still new.
+        assert_eq!(cursor.check(date!(2026 - 11 - 20), "z", 1), Seen::New);
+        assert_eq!(cursor.check(date!(2026 - 11 - 20), "a", 1), Seen::Delivered);
+        cursor.advance(date!(2026 - 11 - 22), "d", 1);
+        assert_eq!(cursor.check(date!(2026 - 11 - 20), "z", 1), Seen::Before);
+        assert_eq!(cursor.key_count(), 2);
         insta::assert_json_snapshot!(cursor, @r#"
         {
-          "date": "2026-11-21",
-          "keys": [
-            "c"
-          ]
+          "date": "2026-11-22",
+          "keys": {
+            "2026-11-21": [
+              "c"
+            ],
+            "2026-11-22": [
+              "d"
+            ]
+          }
         }
         "#);
     }
@@ -118,32 +161,54 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         /// Law: replaying a date-sorted list against the cursor committed after any
-        /// prefix delivers exactly the rest of the list: nothing skipped, nothing twice.
+        /// prefix delivers exactly the rest of the list: nothing skipped, nothing twice,
+        /// whatever the lookback.
         #[test]
         fn resume_after_any_prefix_delivers_exactly_the_rest(
-            mut records in proptest::collection::btree_set((0u8..6, 0u16..40), 1..60),
+            records in proptest::collection::btree_set((0u8..6, 0u16..40), 1..60),
             cut in 0usize..60,
+            lookback in 0u16..3,
         ) {
             let start = date!(2026 - 01 - 01);
             let day = |d: u8| start + time::Duration::days(i64::from(d));
-            let list: Vec<(Date, String)> = std::mem::take(&mut records)
+            let list: Vec<(Date, String)> = records
                 .into_iter()
                 .map(|(d, k)| (day(d), k.to_string()))
                 .collect();
             let cut = cut.min(list.len());
             let mut cursor = Cursor::starting(start);
             for (date, key) in &list[..cut] {
-                prop_assert_eq!(cursor.check(*date, key), Seen::New);
-                cursor.advance(*date, key);
+                prop_assert_eq!(cursor.check(*date, key, lookback), Seen::New);
+                cursor.advance(*date, key, lookback);
             }
-            // A new run re-reads everything from the cursor's date on.
+            let from = cursor.read_from(lookback);
             let again: Vec<&(Date, String)> = list
                 .iter()
-                .filter(|(date, _)| *date >= cursor.date)
-                .filter(|(date, key)| cursor.check(*date, key) == Seen::New)
+                .filter(|(date, _)| *date >= from)
+                .filter(|(date, key)| cursor.check(*date, key, lookback) == Seen::New)
                 .collect();
             let expected: Vec<&(Date, String)> = list[cut..].iter().collect();
             prop_assert_eq!(again, expected);
+        }
+
+        /// Law: a record that shows up late, dated within the lookback window of the
+        /// cursor, is new exactly once.
+        #[test]
+        fn late_arrivals_within_the_lookback_arrive_once(
+            newest in 2u8..10, late_by in 0u8..3, lookback in 0u16..3,
+        ) {
+            let start = date!(2026 - 01 - 01);
+            let day = |d: u8| start + time::Duration::days(i64::from(d));
+            let mut cursor = Cursor::starting(start);
+            cursor.advance(day(newest), "seen", lookback);
+            let late = day(newest - late_by);
+            let within = u16::from(late_by) <= lookback;
+            let seen = cursor.check(late, "late", lookback);
+            prop_assert_eq!(seen == Seen::New, within);
+            cursor.advance(late, "late", lookback);
+            if within {
+                prop_assert_eq!(cursor.check(late, "late", lookback), Seen::Delivered);
+            }
         }
     }
 }
