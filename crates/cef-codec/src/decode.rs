@@ -379,6 +379,12 @@ impl<'a> Parser<'a> {
             let rest = self.bytes().get(self.pos..).unwrap_or_default();
             self.pos += rest.iter().take_while(|b| **b == b' ').count();
         }
+        if !self.lenient {
+            let rest = self.bytes().get(self.pos..).unwrap_or_default();
+            if let Some(offset) = memchr::memchr2(b'\n', b'\r', rest) {
+                return self.fail(self.pos + offset, DecodeErrorKind::RawLineBreak);
+            }
+        }
         while self.pos < self.end {
             let key_start = self.pos;
             let Some(key_len) = self.key_at(key_start) else {
@@ -412,6 +418,17 @@ impl<'a> Parser<'a> {
         let mut run_start = start;
         let mut at = start;
         let value_end = loop {
+            // Jump to the next byte that can end the value or needs a look; raw line breaks
+            // were already refused for the whole extension (strict) or are kept (lenient).
+            let Some(found) = bytes
+                .get(at..)
+                .and_then(|rest| memchr::memchr3(b' ', b'\\', b'=', rest))
+                .map(|offset| at + offset)
+            else {
+                self.pos = self.end;
+                break self.end;
+            };
+            at = found;
             let Some(&byte) = bytes.get(at) else {
                 self.pos = self.end;
                 break self.end;
@@ -447,9 +464,6 @@ impl<'a> Parser<'a> {
                     run_start = at;
                 }
                 b'=' if !self.lenient => return self.fail(at, DecodeErrorKind::UnescapedEquals),
-                b'\n' | b'\r' if !self.lenient => {
-                    return self.fail(at, DecodeErrorKind::RawLineBreak);
-                }
                 _ => at += 1,
             }
         };

@@ -47,7 +47,9 @@
 //!   escape `\`, `=`, and line breaks as `\n` and `\r`. Keys are never escaped, only
 //!   validated (`[A-Za-z0-9_]+`). No value can forge a header field or a key, and an
 //!   encoded event never holds a raw line break.
-//! - **Normalisation happens when building**, so an event holds exactly what is written:
+//! - **Escaping and normalisation happen when building**: an event holds its header and
+//!   extension as CEF text (a strictly decoded event borrows them from the line), so
+//!   writing is two copies, and an event holds exactly what is written:
 //!   header line breaks become spaces (CRLF counts as one), other control characters
 //!   except tab become U+FFFD (they have no CEF escape, and NUL ends a NUL-framed syslog
 //!   message), and values over their key's length limit (counted in characters) are cut
