@@ -3,7 +3,9 @@
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::event::{CefVersion, Event, ExtensionWriter, PairIndex, ValueText};
+use crate::event::{
+    CefVersion, Event, ExtensionWriter, PairIndex, ValueText, clean_header, clean_value,
+};
 use crate::keys::{self, KeyKind};
 use crate::mac::MacAddress;
 use crate::severity::Severity;
@@ -80,6 +82,10 @@ pub enum DecodeErrorKind {
     /// A raw line break inside the event (strict).
     #[error("raw line break inside the event")]
     RawLineBreak,
+    /// A control character other than tab, line feed and carriage return (strict): CEF has
+    /// no escape for them, and NUL ends a NUL-framed syslog message.
+    #[error("raw control character inside the event")]
+    ControlCharacter,
     /// A backslash followed by a character that cannot be escaped there (strict), or a
     /// backslash at the very end.
     #[error("invalid escape sequence")]
@@ -227,6 +233,9 @@ impl<'a> Parser<'a> {
 
     fn event(&mut self) -> Result<Event<'a>, DecodeError> {
         let header_start = self.pos;
+        if !self.lenient {
+            self.refuse_controls()?;
+        }
         let version = self.version()?;
         let [vendor, product, device_version, signature_id, name] = HEADER_FIELDS;
         let fields = [
@@ -238,12 +247,19 @@ impl<'a> Parser<'a> {
         ];
         let severity = self.severity()?;
         let header_end = self.pos;
+        // The lenient decoder lets through what no encoder may write: normalise it as the
+        // builder does, so re-encoding its events is safe.
+        let fields = if self.lenient {
+            fields.map(clean_header)
+        } else {
+            fields
+        };
         let pairs = self.extension()?;
         if self.lenient || pairs.iter().any(|pair| pair.value.is_empty()) {
             // Rewrite the extension as CEF text: the line's own is not in canonical form.
             let mut writer = ExtensionWriter::with_capacity(pairs.len());
             for pair in pairs.into_iter().filter(|pair| !pair.value.is_empty()) {
-                writer.text(self.slice(pair.key.0, pair.key.1), pair.value);
+                writer.text(self.slice(pair.key.0, pair.key.1), clean_value(pair.value));
             }
             return Ok(Event::assemble(version, severity, fields, writer));
         }
@@ -274,6 +290,24 @@ impl<'a> Parser<'a> {
         ))
     }
 
+    /// Strict: no raw line break or other control character (tab aside) in the event.
+    fn refuse_controls(&self) -> Result<(), DecodeError> {
+        let rest = self.bytes().get(self.pos..).unwrap_or_default();
+        match rest
+            .iter()
+            .position(|b| b.is_ascii_control() && *b != b'\t')
+        {
+            Some(offset) => {
+                let kind = match rest.get(offset) {
+                    Some(b'\n' | b'\r') => DecodeErrorKind::RawLineBreak,
+                    _ => DecodeErrorKind::ControlCharacter,
+                };
+                self.fail(self.pos + offset, kind)
+            }
+            None => Ok(()),
+        }
+    }
+
     fn version(&mut self) -> Result<CefVersion, DecodeError> {
         let rest = self.bytes().get(self.pos..).unwrap_or_default();
         if !rest.starts_with(b"CEF:") {
@@ -298,7 +332,7 @@ impl<'a> Parser<'a> {
         loop {
             let Some(found) = bytes
                 .get(at..)
-                .and_then(|rest| memchr::memchr3(b'|', b'\\', b'\n', rest))
+                .and_then(|rest| memchr::memchr2(b'|', b'\\', rest))
                 .map(|offset| at + offset)
             else {
                 return self.fail(self.end, DecodeErrorKind::MissingHeaderField(field));
@@ -313,10 +347,6 @@ impl<'a> Parser<'a> {
                         }
                         None => Cow::Borrowed(self.slice(start, found)),
                     };
-                    if !self.lenient && text.contains('\r') {
-                        let offset = start + text.find('\r').unwrap_or_default();
-                        return self.fail(offset, DecodeErrorKind::RawLineBreak);
-                    }
                     return Ok(text);
                 }
                 Some(b'\\') => {
@@ -336,8 +366,8 @@ impl<'a> Parser<'a> {
                     run_start = found + 2;
                     at = found + 2;
                 }
-                _ if self.lenient => at = found + 1,
-                _ => return self.fail(found, DecodeErrorKind::RawLineBreak),
+                // memchr2 found `|` or `\`, handled above.
+                _ => at = found + 1,
             }
         }
     }
@@ -378,12 +408,6 @@ impl<'a> Parser<'a> {
         if self.lenient {
             let rest = self.bytes().get(self.pos..).unwrap_or_default();
             self.pos += rest.iter().take_while(|b| **b == b' ').count();
-        }
-        if !self.lenient {
-            let rest = self.bytes().get(self.pos..).unwrap_or_default();
-            if let Some(offset) = memchr::memchr2(b'\n', b'\r', rest) {
-                return self.fail(self.pos + offset, DecodeErrorKind::RawLineBreak);
-            }
         }
         while self.pos < self.end {
             let key_start = self.pos;

@@ -648,7 +648,7 @@ fn is_forbidden_control(c: char) -> bool {
 }
 
 /// Header fields cannot hold line breaks: CRLF, CR and LF each become one space.
-fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
+pub(crate) fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
     if !text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
         return text;
     }
@@ -669,7 +669,7 @@ fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 /// Extension values keep line breaks (they are escaped); other controls are replaced.
-fn clean_value(text: Cow<'_, str>) -> Cow<'_, str> {
+pub(crate) fn clean_value(text: Cow<'_, str>) -> Cow<'_, str> {
     if !text.chars().any(is_forbidden_control) {
         return text;
     }

@@ -112,6 +112,19 @@ fn raw_line_breaks_inside_the_event() {
         strict_error("CEF:0|V|P|1|id|n|5|msg=a\rb"),
         (24, DecodeErrorKind::RawLineBreak)
     );
+    assert_eq!(
+        strict_error("CEF:0|V|P|1|id|n|5|msg=a\u{0}b"),
+        (24, DecodeErrorKind::ControlCharacter)
+    );
+    assert_eq!(
+        strict_error("CEF:0|V\u{1b}|P|1|id|n|5|"),
+        (7, DecodeErrorKind::ControlCharacter)
+    );
+    assert!(
+        Decoder::strict()
+            .decode("CEF:0|V\tW|P|1|id|n|5|msg=a\tb")
+            .is_ok()
+    );
     // One final line terminator is not part of the event.
     assert!(
         Decoder::strict()

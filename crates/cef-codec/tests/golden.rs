@@ -263,9 +263,16 @@ fn lenient_tolerates_sloppy_producers() {
     assert_eq!(no_final_pipe.extension().len(), 0);
     let trailing_backslash = lenient("CEF:0|V|P|1|id|n|5|msg=x\\");
     assert_eq!(trailing_backslash.get("msg"), Some("x\\"));
-    let header_oddities = lenient("CEF:0|a\\b|P\nQ|1|id|n|5|");
+    // Raw line breaks and controls are normalised as the builder does, so the event can be
+    // written again safely.
+    let header_oddities = lenient("CEF:0|a\\b|P\nQ|1|id|n|5|msg=x\u{0}y");
     assert_eq!(header_oddities.vendor(), "a\\b");
-    assert_eq!(header_oddities.product(), "P\nQ");
+    assert_eq!(header_oddities.product(), "P Q");
+    assert_eq!(header_oddities.get("msg"), Some("x\u{FFFD}y"));
+    assert_eq!(
+        header_oddities.to_string(),
+        "CEF:0|a\\\\b|P Q|1|id|n|5|msg=x\u{FFFD}y"
+    );
 }
 
 #[test]

@@ -269,11 +269,16 @@ proptest! {
     }
 
     #[test]
-    fn decoders_never_panic(line in tricky_text(), prefix in prop::sample::select(vec!["", "CEF:0|", "CEF:1|a|b|c|d|e|5|", "host CEF:0|V|P|1|i|n|Low|k="])) {
+    fn decoders_never_panic_and_their_events_encode_safely(line in tricky_text(), prefix in prop::sample::select(vec!["", "CEF:0|", "CEF:1|a|b|c|d|e|5|", "host CEF:0|V|P|1|i|n|Low|k="])) {
         let line = format!("{prefix}{line}");
         for decoder in [Decoder::strict(), Decoder::lenient()] {
             for syslog in [false, true] {
-                let _result = decoder.syslog_header(syslog).decode(&line);
+                // Whatever was read can be written again safely.
+                if let Ok(event) = decoder.syslog_header(syslog).decode(&line) {
+                    let again = event.encode();
+                    prop_assert!(!again.iter().any(|b| b.is_ascii_control() && *b != b'\t'));
+                    prop_assert_eq!(unescaped_pipes(event.header_text().as_bytes()).len(), 7);
+                }
             }
         }
     }
