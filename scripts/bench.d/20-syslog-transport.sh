@@ -7,6 +7,7 @@ sng_root=$(syslog_ng_root)
 cargo build --release -q -p syslog-transport --example discard_receiver >&2
 recv_dir=$(mktemp -d)
 coproc DISCARD { exec target/release/examples/discard_receiver "$recv_dir"; }
+discard_pid=$DISCARD_PID # bash unsets DISCARD_PID once the process ends
 read -r recv_ports <&"${DISCARD[0]}"
 recv_port() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$recv_ports"; }
 
@@ -27,5 +28,5 @@ figure syslog_tls_loggen "$(loggen_rate --use-ssl 127.0.0.1 "$(recv_port tls)")"
 figure syslog_relp "$(criterion_rate send/relp 10000)" msg/s
 
 eval "exec ${DISCARD[1]}>&-"
-wait "$DISCARD_PID" 2>/dev/null || true
+wait "$discard_pid" 2>/dev/null || true
 rm -rf "$recv_dir"
