@@ -26,8 +26,8 @@ const WRITE_CHUNK: usize = 256 * 1024;
 /// (TLS 1.3 servers reject a missing client certificate only after the client finished).
 const TLS_SETTLE: Duration = Duration::from_millis(200);
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 
 enum Link {
     Stream(Box<dyn Io>),
