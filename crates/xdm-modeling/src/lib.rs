@@ -38,6 +38,7 @@ mod compile;
 mod diag;
 mod eval;
 mod functions;
+mod json_out;
 mod json_path;
 mod lexer;
 mod parser;
@@ -302,6 +303,8 @@ pub struct Model {
     plan: Plan,
     columns: Vec<Option<Column>>,
     outputs: Vec<(String, usize, XdmType)>,
+    /// Per output, `,"name":` as JSON text, built once so records are written by copying.
+    output_prefixes: Vec<Vec<u8>>,
     /// Lower-cased column names and their slots, sorted for binary search (cheaper than
     /// hashing for the few dozen columns a rule reads).
     lookup: Vec<(String, usize)>,
@@ -316,12 +319,21 @@ impl Model {
             .iter()
             .map(|s| schema.and_then(|sc| sc.column(&dataset, &s.name)))
             .collect();
-        let outputs = plan
+        let outputs: Vec<(String, usize, XdmType)> = plan
             .slots
             .iter()
             .enumerate()
             .filter(|(_, s)| s.assigned && s.name.to_ascii_lowercase().starts_with("xdm."))
             .map(|(i, s)| (s.name.clone(), i, xdm::field_type(&s.name)))
+            .collect();
+        let output_prefixes = outputs
+            .iter()
+            .map(|(name, _, _)| {
+                let mut prefix = vec![b','];
+                json_out::string(&mut prefix, name);
+                prefix.push(b':');
+                prefix
+            })
             .collect();
         let time_slot = plan.by_name.get("_time").copied().unwrap_or(0);
         let mut lookup: Vec<(String, usize)> =
@@ -332,6 +344,7 @@ impl Model {
             plan,
             columns,
             outputs,
+            output_prefixes,
             lookup,
             time_slot,
             now_us: 0,
@@ -550,25 +563,25 @@ impl Model {
     }
 
     fn write_record(&self, frame: &Frame, out: &mut Vec<u8>) {
-        fn field(out: &mut Vec<u8>, first: &mut bool, name: &str, value: &dyn erased::Write) {
-            if !*first {
-                out.push(b',');
-            }
-            *first = false;
-            write_json(out, name);
-            out.push(b':');
-            value.write(out);
-        }
-        let mut first = true;
         out.push(b'{');
+        let mut first = true;
         let time = &frame.row[self.time_slot];
         if !time.is_null() {
-            field(out, &mut first, "_time", time);
+            out.extend_from_slice(b"\"_time\":");
+            json_out::value(out, time);
+            first = false;
         }
-        for (name, slot, kind) in &self.outputs {
+        for ((_, slot, kind), prefix) in self.outputs.iter().zip(&self.output_prefixes) {
             let value = &frame.row[*slot];
             if value.is_null() {
                 continue;
+            }
+            if first {
+                // The prefix starts with the comma that separates fields; the first has none.
+                out.extend_from_slice(&prefix[1..]);
+                first = false;
+            } else {
+                out.extend_from_slice(prefix);
             }
             let needs_cast = matches!(
                 (kind, value),
@@ -582,9 +595,9 @@ impl Model {
                 ) | (XdmType::Int, Value::Str(_))
             );
             if needs_cast {
-                field(out, &mut first, name, &coerce_output(value, *kind));
+                json_out::json(out, &coerce_output(value, *kind));
             } else {
-                field(out, &mut first, name, value);
+                json_out::value(out, value);
             }
         }
         out.push(b'}');
@@ -632,31 +645,6 @@ fn coerce_output(value: &Value, kind: XdmType) -> Json {
             _ => value.to_json(),
         },
         _ => value.to_json(),
-    }
-}
-
-/// Serialising our own values into a byte buffer cannot fail.
-fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    // Writing to a Vec does no I/O, and every value here is representable in JSON.
-    let _ = serde_json::to_writer(&mut *out, value);
-}
-
-mod erased {
-    /// A value that writes itself as JSON.
-    pub(crate) trait Write {
-        fn write(&self, out: &mut Vec<u8>);
-    }
-
-    impl Write for crate::Value {
-        fn write(&self, out: &mut Vec<u8>) {
-            super::write_json(out, self);
-        }
-    }
-
-    impl Write for serde_json::Value {
-        fn write(&self, out: &mut Vec<u8>) {
-            super::write_json(out, self);
-        }
     }
 }
 

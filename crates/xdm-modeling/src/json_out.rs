@@ -1,0 +1,158 @@
+//! Writes values as JSON text straight into a byte buffer, byte for byte as serde_json
+//! would, but copying runs of plain text in bulk instead of escaping byte by byte.
+
+use serde_json::Value as Json;
+
+use crate::time_fmt;
+use crate::value::Value;
+
+/// Writes `value` as JSON.
+pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => number(out, &n),
+            None => out.extend_from_slice(b"null"),
+        },
+        Value::Str(s) => string(out, s),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                self::value(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => object(out, map),
+        Value::Timestamp(us) => string(out, &time_fmt::rfc3339(*us)),
+    }
+}
+
+/// Writes a serde_json value.
+pub(crate) fn json(out: &mut Vec<u8>, value: &Json) {
+    match value {
+        Json::Null => out.extend_from_slice(b"null"),
+        Json::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Json::Number(n) => number(out, n),
+        Json::String(s) => string(out, s),
+        Json::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json(out, item);
+            }
+            out.push(b']');
+        }
+        Json::Object(map) => object(out, map),
+    }
+}
+
+fn object(out: &mut Vec<u8>, map: &serde_json::Map<String, Json>) {
+    out.push(b'{');
+    for (i, (key, item)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, key);
+        out.push(b':');
+        json(out, item);
+    }
+    out.push(b'}');
+}
+
+fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
+    // Writing to a Vec does no I/O and a Number always serialises.
+    let _ = serde_json::to_writer(&mut *out, n);
+}
+
+/// Writes `s` as a JSON string, escaping as serde_json does (`\"`, `\\`, the short forms
+/// `\b \f \n \r \t`, other control characters as `\u00XX`).
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Skip eight plain bytes at a time.
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(word) = <[u8; 8]>::try_from(chunk)
+            && !needs_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
+            continue;
+        }
+        let b = bytes[i];
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Whether any of the eight bytes is a control character, `"` or `\`.
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    (below_space
+        | has_zero(word ^ (ONES * u64::from(b'"')))
+        | has_zero(word ^ (ONES * u64::from(b'\\'))))
+        != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Strings are written exactly as serde_json writes them.
+        #[test]
+        fn strings_match_serde_json(s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f])*") {
+            let mut out = Vec::new();
+            super::string(&mut out, &s);
+            prop_assert_eq!(out, serde_json::to_vec(&s).unwrap());
+        }
+
+        /// Values, arrays and objects too.
+        #[test]
+        fn json_matches_serde_json(v in proptest::collection::vec(("\\PC{0,12}", -1e9f64..1e9, any::<i64>()), 0..6)) {
+            let json = serde_json::json!(v.iter().map(|(s, f, n)| serde_json::json!({s.clone(): [f, n, s]})).collect::<Vec<_>>());
+            let mut out = Vec::new();
+            super::json(&mut out, &json);
+            prop_assert_eq!(out, serde_json::to_vec(&json).unwrap());
+        }
+    }
+}
