@@ -1,6 +1,7 @@
 //! The sender against a real syslog-ng (unpacked by scripts/install-receivers) on
 //! loopback: its `syslog()` source (RFC 5424, octet counting) and its `network()` source
-//! (LF framing, `flags(syslog-protocol)`). syslog-ng runs with its own config, pid,
+//! (LF framing, `flags(syslog-protocol)`), each over TCP and over TLS (mutual TLS
+//! for `syslog()`). syslog-ng runs with its own config, pid,
 //! persist and control files in a temp dir and is killed by pid at the end.
 //!
 //! Without syslog-ng these tests print "skipping: syslog-ng not installed" and pass,
@@ -19,7 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::Daemon;
+use common::{Daemon, TlsFiles};
 use syslog_transport::{Framing, Protocol, Sender, TransportConfig};
 use tokio::time::timeout;
 
@@ -83,6 +84,13 @@ log {{ source(s_test); destination(d_test); }};
 }
 
 async fn send_and_check(source: &str, framing: Framing) {
+    send_and_check_with(source, |config| {
+        config.framing = Some(framing);
+    })
+    .await;
+}
+
+async fn send_and_check_with(source: &str, adjust: impl FnOnce(&mut TransportConfig)) {
     let Some(root) = syslog_ng_root() else { return };
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
@@ -90,7 +98,7 @@ async fn send_and_check(source: &str, framing: Framing) {
     let payloads = common::hostile_payloads(5000);
     let mut config = TransportConfig::new(Protocol::Tcp, "127.0.0.1");
     config.port = Some(port);
-    config.framing = Some(framing);
+    adjust(&mut config);
     let mut sender = Sender::new(config).unwrap();
     timeout(LIMIT, async {
         for chunk in payloads.chunks(500) {
@@ -131,5 +139,45 @@ async fn network_source_with_lf_framing() {
         r#"network(ip("127.0.0.1") port(PORT) transport("tcp") flags(syslog-protocol));"#,
         Framing::Lf,
     )
+    .await;
+}
+
+fn tls_options(files: &TlsFiles, peer_verify: &str) -> String {
+    format!(
+        r#"tls(key-file("{key}") cert-file("{cert}") ca-file("{ca}") peer-verify({peer_verify}))"#,
+        key = files.server_key.display(),
+        cert = files.server_cert.display(),
+        ca = files.ca.display(),
+    )
+}
+
+#[tokio::test]
+async fn syslog_source_over_tls_with_client_certificate() {
+    let files = TlsFiles::new();
+    let source = format!(
+        r#"syslog(ip("127.0.0.1") port(PORT) transport("tls") {});"#,
+        tls_options(&files, "required-trusted")
+    );
+    send_and_check_with(&source, |config| {
+        config.protocol = Protocol::Tls;
+        config.tls.ca_file = Some(files.ca.clone());
+        config.tls.client_cert_file = Some(files.client_cert.clone());
+        config.tls.client_key_file = Some(files.client_key.clone());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn network_source_over_tls_with_lf_framing() {
+    let files = TlsFiles::new();
+    let source = format!(
+        r#"network(ip("127.0.0.1") port(PORT) transport("tls") flags(syslog-protocol) {});"#,
+        tls_options(&files, "optional-untrusted")
+    );
+    send_and_check_with(&source, |config| {
+        config.protocol = Protocol::Tls;
+        config.framing = Some(Framing::Lf);
+        config.tls.ca_file = Some(files.ca.clone());
+    })
     .await;
 }
