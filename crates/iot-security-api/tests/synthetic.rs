@@ -225,6 +225,33 @@ async fn faults_are_retried_or_reported_with_their_place() {
 }
 
 #[tokio::test]
+async fn cached_pages_are_the_rendered_ones_and_follow_the_live_set() {
+    let server = serve(SPEC).await.unwrap();
+    server.cache_pages();
+    let client = Client::new(server.client_config()).unwrap();
+    let (first, error) = bounded(drain(client.devices(&DeviceQuery::default()))).await;
+    assert!(error.is_none(), "{error:?}");
+    let (again, error) = bounded(drain(client.devices(&DeviceQuery::default()))).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(first, again);
+    assert_eq!(again[2_000], SPEC.device(2_000));
+    // A grown set is a different page, not a stale cached one.
+    server.add(RecordKind::Devices, 10);
+    let (grown, error) = bounded(drain(client.devices(&DeviceQuery::default()))).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(grown.len(), 2_355);
+    // Faults still apply to cached pages.
+    server.inject(Fault::Truncated {
+        kind: RecordKind::Devices,
+        offset: 0,
+        times: 1,
+    });
+    let (devices, error) = bounded(drain(client.devices(&DeviceQuery::default()))).await;
+    assert!(devices.is_empty());
+    assert!(matches!(error, Some(ApiError::Decode { .. })), "{error:?}");
+}
+
+#[tokio::test]
 async fn a_set_retired_from_the_front_while_paged_never_repeats_a_record() {
     let server = serve(SPEC).await.unwrap();
     let client = Client::new(server.client_config()).unwrap();

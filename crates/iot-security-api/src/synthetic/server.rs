@@ -12,6 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
+use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -102,6 +103,20 @@ struct Tenant {
     faults: Mutex<Vec<Fault>>,
     requests: AtomicU64,
     status_reports: Mutex<Vec<serde_json::Value>>,
+    /// Rendered list pages by what they contain, once [`ServerHandle::cache_pages`] is on.
+    page_cache: Mutex<Option<HashMap<PageKey, Bytes>>>,
+}
+
+/// Everything a list page's body depends on.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct PageKey {
+    kind: RecordKind,
+    first: u64,
+    end: u64,
+    offset: u64,
+    length: u64,
+    descending: bool,
+    detail: bool,
 }
 
 impl Tenant {
@@ -155,6 +170,7 @@ pub async fn serve(spec: TenantSpec) -> std::io::Result<ServerHandle> {
         faults: Mutex::new(Vec::new()),
         requests: AtomicU64::new(0),
         status_reports: Mutex::new(Vec::new()),
+        page_cache: Mutex::new(None),
     });
     tenant.devices.end.store(spec.devices, Ordering::SeqCst);
     tenant.alerts.end.store(spec.alerts, Ordering::SeqCst);
@@ -274,6 +290,19 @@ impl ServerHandle {
             .clone()
     }
 
+    /// Keeps every list page rendered from now on and serves it again from memory when
+    /// the same page is asked for: a benchmark then measures the client, not the record
+    /// generator. The cache grows with the distinct pages served (about 1 MiB per 1000
+    /// detailed devices), so only benchmarks should turn it on.
+    pub fn cache_pages(&self) {
+        let mut cache = self
+            .tenant
+            .page_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache.get_or_insert_with(HashMap::new);
+    }
+
     /// Stops the server and waits for it.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -295,8 +324,8 @@ impl Drop for ServerHandle {
 
 type Params = Query<HashMap<String, String>>;
 
-fn json_response(status: StatusCode, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
+fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -478,48 +507,88 @@ async fn list(
             "this synthetic tenant serves vulnerability instances only (groupby=device)",
         );
     }
-    // One page renders in about a millisecond: no need to leave the async worker.
-    let rendered = {
-        let mut body = String::with_capacity(1024 * usize::try_from(window.length).unwrap_or(1000));
-        let rendered = match kind {
-            RecordKind::Devices => {
-                body.push_str(&format!("{{\"total\":{total},\"devices\":["));
-                render_all(&mut body, page_indexes(&window, end), |out, index| {
-                    render::device(out, spec.seed, index, detail)
-                })
-            }
-            RecordKind::Alerts => {
-                body.push_str(&format!("{{\"total\":{total},\"items\":["));
-                render_all(&mut body, page_indexes(&window, end), |out, index| {
-                    render::alert(out, spec.seed, index, spec.devices)
-                })
-            }
-            RecordKind::Vulnerabilities => {
-                body.push_str("{\"ver\":\"v4.0\",\"api\":\"/vulnerability/list\",\"items\":[");
-                render_all(&mut body, page_indexes(&window, end), |out, index| {
-                    render::vulnerability(out, spec.seed, index, spec.devices)
-                })
-            }
-        };
-        body.push_str("]}");
-        rendered.map(|()| body)
+    let key = PageKey {
+        kind,
+        first: window.first,
+        end,
+        offset: window.offset,
+        length: window.length,
+        descending: window.descending,
+        detail,
     };
-    match rendered {
-        Ok(mut body) => {
-            if matches!(fault, Some(Fault::Truncated { .. })) {
-                let mut cut = body.len() / 2;
-                while !body.is_char_boundary(cut) {
-                    cut -= 1;
+    let cached = tenant
+        .page_cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .and_then(|cache| cache.get(&key).cloned());
+    let body = match cached {
+        Some(body) => body,
+        None => match render_page(spec, &window, end, kind, total, detail) {
+            Ok(body) => {
+                let body = Bytes::from(body);
+                if let Some(cache) = tenant
+                    .page_cache
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_mut()
+                {
+                    cache.insert(key, body.clone());
                 }
-                body.truncate(cut);
+                body
             }
-            json_response(StatusCode::OK, body)
+            Err(_) => {
+                return api_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "could not render the page",
+                );
+            }
+        },
+    };
+    if matches!(fault, Some(Fault::Truncated { .. })) {
+        // Cut in half, on a character boundary (continuation bytes are 0b10xx_xxxx).
+        let mut cut = body.len() / 2;
+        while body.get(cut).is_some_and(|byte| byte & 0xC0 == 0x80) {
+            cut -= 1;
         }
-        Err(_) => api_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "could not render the page",
-        ),
+        return json_response(StatusCode::OK, body.slice(..cut));
     }
+    json_response(StatusCode::OK, body)
+}
+
+/// One list page's JSON body. A page renders in about a millisecond: no need to leave
+/// the async worker.
+fn render_page(
+    spec: TenantSpec,
+    window: &Window,
+    end: u64,
+    kind: RecordKind,
+    total: u64,
+    detail: bool,
+) -> Result<String, std::fmt::Error> {
+    let mut body = String::with_capacity(1024 * usize::try_from(window.length).unwrap_or(1000));
+    match kind {
+        RecordKind::Devices => {
+            body.push_str(&format!("{{\"total\":{total},\"devices\":["));
+            render_all(&mut body, page_indexes(window, end), |out, index| {
+                render::device(out, spec.seed, index, detail)
+            })?;
+        }
+        RecordKind::Alerts => {
+            body.push_str(&format!("{{\"total\":{total},\"items\":["));
+            render_all(&mut body, page_indexes(window, end), |out, index| {
+                render::alert(out, spec.seed, index, spec.devices)
+            })?;
+        }
+        RecordKind::Vulnerabilities => {
+            body.push_str("{\"ver\":\"v4.0\",\"api\":\"/vulnerability/list\",\"items\":[");
+            render_all(&mut body, page_indexes(window, end), |out, index| {
+                render::vulnerability(out, spec.seed, index, spec.devices)
+            })?;
+        }
+    }
+    body.push_str("]}");
+    Ok(body)
 }
 
 fn render_all(
