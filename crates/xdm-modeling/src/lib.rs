@@ -43,6 +43,7 @@ mod json_path;
 mod lexer;
 mod parser;
 mod schema;
+mod slot_table;
 pub mod testdata;
 mod time_fmt;
 mod value;
@@ -305,9 +306,8 @@ pub struct Model {
     outputs: Vec<(String, usize, XdmType)>,
     /// Per output, `,"name":` as JSON text, built once so records are written by copying.
     output_prefixes: Vec<Vec<u8>>,
-    /// Lower-cased column names and their slots, sorted for binary search (cheaper than
-    /// hashing for the few dozen columns a rule reads).
-    lookup: Vec<(String, usize)>,
+    /// Lower-cased column names and their slots.
+    lookup: slot_table::SlotTable,
     time_slot: usize,
     now_us: i64,
 }
@@ -336,9 +336,7 @@ impl Model {
             })
             .collect();
         let time_slot = plan.by_name.get("_time").copied().unwrap_or(0);
-        let mut lookup: Vec<(String, usize)> =
-            plan.by_name.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        lookup.sort_unstable();
+        let lookup = slot_table::SlotTable::new(&plan.by_name);
         Model {
             dataset,
             plan,
@@ -427,16 +425,10 @@ impl Model {
     }
 
     fn slot_of(&self, key: &str) -> Option<usize> {
-        let find = |k: &str| {
-            self.lookup
-                .binary_search_by(|(name, _)| name.as_str().cmp(k))
-                .ok()
-                .map(|i| self.lookup[i].1)
-        };
         if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            find(&key.to_ascii_lowercase())
+            self.lookup.get(&key.to_ascii_lowercase())
         } else {
-            find(key)
+            self.lookup.get(key)
         }
     }
 
