@@ -428,3 +428,11 @@ pub fn status(config: &Config, origin: &Path) -> anyhow::Result<Vec<TenantStatus
     }
     Ok(lines)
 }
+
+/// Writes a line for a supervising process (benchmarks) to stdout, at once.
+#[allow(clippy::print_stdout)] // the binary owns stdout; this is its protocol with the bench
+pub fn announce(text: &str) {
+    use std::io::Write as _;
+    print!("{text}");
+    let _ = std::io::stdout().flush();
+}

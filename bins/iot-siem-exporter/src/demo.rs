@@ -348,3 +348,73 @@ impl DemoReport {
         text
     }
 }
+
+/// Serves a synthetic tenant and a counting TLS receiver for benchmarks and peers:
+/// writes `DIR/config.toml` (the exporter's config for them) and `DIR/endpoints.json`
+/// (URL, credentials, receiver port and CA, for other exporters), says `ready` on stdout,
+/// and serves until stdin closes; then prints `received N` on stdout.
+pub async fn serve_for_bench(spec: TenantSpec, dir: &Path) -> anyhow::Result<u64> {
+    std::fs::create_dir_all(dir)?;
+    let tenant = synthetic::serve(spec).await?;
+    let tls = TlsFiles::create(dir)?;
+    let mut receiver = Receiver::start(
+        ReceiverConfig {
+            protocol: Protocol::Tls,
+            framing: Framing::OctetCounting,
+            tls: Some(ServerTls {
+                cert_file: tls.server_cert.clone(),
+                key_file: tls.server_key.clone(),
+                client_ca_file: None,
+            }),
+            keep: Keep::Collect,
+            max_frame: 1 << 20,
+        },
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await?;
+    let port = receiver.local_addr().port();
+    let key_id = dir.join("key-id");
+    let access_key = dir.join("access-key");
+    std::fs::write(&key_id, synthetic::KEY_ID)?;
+    std::fs::write(&access_key, synthetic::ACCESS_KEY)?;
+    let config = format!(
+        "[iot]\nurl = {url:?}\ncustomer_id = {customer:?}\nallow_http = true\nkey_id_file = {key_id:?}\naccess_key_file = {access_key:?}\nrequests_per_minute = 0\n\n\
+         [siem]\nhost = \"127.0.0.1\"\nport = {port}\nprotocol = \"tls\"\nca_file = {ca:?}\n\n\
+         [export]\nalert_severities = [\"critical\", \"high\", \"medium\", \"low\", \"info\"]\n\
+         vulnerability_severities = [\"critical\", \"high\", \"medium\", \"low\", \"info\"]\n\
+         skip_unpublished_alerts = false\n\n[state]\ndir = {state:?}\n\n[logging]\nlevel = \"warn\"\n",
+        url = tenant.base_url(),
+        customer = synthetic::CUSTOMER_ID,
+        key_id = key_id.display().to_string(),
+        access_key = access_key.display().to_string(),
+        ca = tls.ca.display().to_string(),
+        state = dir.join("state").display().to_string(),
+    );
+    std::fs::write(dir.join("config.toml"), config)?;
+    let endpoints = serde_json::json!({
+        "url": tenant.base_url(),
+        "customer_id": synthetic::CUSTOMER_ID,
+        "key_id": synthetic::KEY_ID,
+        "access_key": synthetic::ACCESS_KEY,
+        "syslog_port": port,
+        "ca_file": tls.ca.display().to_string(),
+    });
+    std::fs::write(dir.join("endpoints.json"), endpoints.to_string())?;
+    let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = Arc::clone(&count);
+    let counter = tokio::spawn(async move {
+        while receiver.next_message().await.is_some() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    crate::app::announce("ready\n");
+    // Serve until stdin closes.
+    let mut stdin = tokio::io::stdin();
+    let mut sink = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut stdin, &mut sink).await;
+    // Let the last messages in flight be counted.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    counter.abort();
+    tenant.shutdown().await;
+    Ok(count.load(std::sync::atomic::Ordering::Relaxed))
+}

@@ -335,7 +335,7 @@ pub async fn run(
         }
     }
 
-    let (sender, mut receiver) = mpsc::channel::<anyhow::Result<Item>>(4096);
+    let (sender, mut receiver) = mpsc::channel::<anyhow::Result<Item>>(1024);
     let finished: Arc<Mutex<BTreeMap<Kind, (Finish, u64)>>> = Arc::default();
     let mut producers = Vec::new();
     for kind in &active {

@@ -60,6 +60,23 @@ enum Command {
     },
     /// Show each tenant's status: Active, Error, Inactive or Disabled.
     Status(ConfigArgs),
+    /// Serve a synthetic tenant and a counting TLS receiver until stdin closes
+    /// (benchmarks: `bulk --config DIR/config.toml` runs against them).
+    #[command(hide = true)]
+    ServeSynthetic {
+        /// Where the config, endpoints and TLS files go.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Synthetic devices.
+        #[arg(long, default_value_t = 40_000)]
+        devices: u64,
+        /// Synthetic alerts.
+        #[arg(long, default_value_t = 40_000)]
+        alerts: u64,
+        /// Synthetic vulnerability instances.
+        #[arg(long, default_value_t = 40_000)]
+        vulnerabilities: u64,
+    },
     /// Run the whole path against a synthetic tenant; needs nothing.
     Demo {
         /// Synthetic devices.
@@ -259,6 +276,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ));
             }
             print_stdout(&text);
+            Ok(())
+        }
+        Command::ServeSynthetic {
+            dir,
+            devices,
+            alerts,
+            vulnerabilities,
+        } => {
+            let spec = iot_security_api::synthetic::TenantSpec {
+                seed: 1,
+                devices,
+                alerts,
+                vulnerabilities,
+            };
+            let received = demo::serve_for_bench(spec, &dir).await?;
+            app::announce(&format!("received {received}\n"));
             Ok(())
         }
         Command::Demo {

@@ -139,8 +139,8 @@ fn custom<'a>(
     }
     match CUSTOM_KEYS.get(index) {
         Some((key, label_key)) => builder
-            .vendor_field(label_key, label)
-            .vendor_field(key, value),
+            .vendor_field(*label_key, label)
+            .vendor_field(*key, value),
         None => builder,
     }
 }
