@@ -90,7 +90,122 @@ pub(crate) fn lookup<T>(
         }
         return f(node);
     }
+    if let Value::Str(text) = value {
+        return f(&text_lookup(text, &path.0)?);
+    }
     with_json(value, |json| f(path.get(json)?))
+}
+
+/// The node at `path` inside JSON `text`, parsing only that node: everything else is
+/// checked for syntax and skipped, so no tree is built for the rest. As parsing the whole
+/// text and following the path: `None` for invalid JSON, and a repeated key's last value
+/// wins.
+fn text_lookup(text: &str, path: &[String]) -> Option<Json> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let found = serde::de::DeserializeSeed::deserialize(PathSeed(path), &mut de).ok()?;
+    de.end().ok()?;
+    found
+}
+
+/// Deserialises the node at a path below the current one (`None` when absent).
+struct PathSeed<'p>(&'p [String]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for PathSeed<'_> {
+    type Value = Option<Json>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        if self.0.is_empty() {
+            return serde::Deserialize::deserialize(d).map(Some);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for PathSeed<'_> {
+    type Value = Option<Json>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (segment, rest) = (&self.0[0], &self.0[1..]);
+        let mut found = None;
+        while let Some(matched) = map.next_key_seed(KeyIs(segment))? {
+            if matched {
+                found = map.next_value_seed(PathSeed(rest))?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let (segment, rest) = (&self.0[0], &self.0[1..]);
+        let wanted = segment.parse::<usize>().ok();
+        let mut found = None;
+        let mut i = 0;
+        loop {
+            let more = if Some(i) == wanted {
+                seq.next_element_seed(PathSeed(rest))?
+                    .map(|node| found = node)
+            } else {
+                seq.next_element::<serde::de::IgnoredAny>()?.map(|_| ())
+            };
+            if more.is_none() {
+                return Ok(found);
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// Reads an object key and tells whether it is the one wanted, without copying it.
+struct KeyIs<'p>(&'p str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(key == self.0)
+    }
 }
 
 /// The scalar text at a node: strings as themselves, numbers and booleans rendered.
@@ -128,5 +243,75 @@ pub(crate) fn array_scalars(node: &Json) -> Option<Value> {
             items.iter().filter_map(scalar_text).collect(),
         ))),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{JsonPath, text_lookup};
+
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[ab0]{0,2}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::vec(("[ab0]{0,1}", inner), 0..4).prop_map(|entries| {
+                    // Written as text below, so repeated keys reach the parser.
+                    serde_json::Value::Array(
+                        entries
+                            .into_iter()
+                            .map(|(k, v)| serde_json::json!([k, v]))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    /// Renders pairs arrays `[[k, v], ...]` tagged by `as_object` as objects with
+    /// possibly repeated keys.
+    fn text(v: &serde_json::Value, as_object: bool) -> String {
+        match v {
+            serde_json::Value::Array(items) if as_object => {
+                let body: Vec<String> = items
+                    .iter()
+                    .filter_map(|pair| {
+                        let k = pair.get(0)?.as_str()?;
+                        Some(format!("{:?}:{}", k, text(pair.get(1)?, k.is_empty())))
+                    })
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            }
+            serde_json::Value::Array(items) => {
+                let body: Vec<String> = items.iter().map(|i| text(i, false)).collect();
+                format!("[{}]", body.join(","))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Looking up a path in JSON text finds what parsing the whole text and following
+        /// the path finds, repeated keys and invalid text included.
+        #[test]
+        fn text_lookup_agrees_with_full_parse(v in json(), as_object: bool, path in proptest::collection::vec("[ab01]{0,1}", 1..4), cut in 0usize..3) {
+            let mut t = text(&v, as_object);
+            if cut == 0 && !t.is_empty() {
+                t.pop();
+            }
+            let path = JsonPath(path);
+            let full: Option<serde_json::Value> = serde_json::from_str(&t).ok();
+            let expected = full.as_ref().and_then(|j| path.get(j)).cloned();
+            prop_assert_eq!(text_lookup(&t, &path.0), expected, "text {}", t);
+        }
     }
 }
