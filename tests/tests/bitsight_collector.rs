@@ -329,7 +329,16 @@ fn kill_9_mid_run_then_run_again_loses_nothing() {
     bench.run_once();
     let delivered = bench.delivered();
     let got: BTreeSet<Key> = delivered.keys().cloned().collect();
-    assert_eq!(got, expected, "every finding delivered after the crash");
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "after the crash: {} missing, e.g. {:?}; {} unexpected, e.g. {:?}",
+        missing.len(),
+        missing.first(),
+        extra.len(),
+        extra.first()
+    );
     // At most the unconfirmed batch (batch_size = 50) was delivered twice.
     let twice = delivered.values().filter(|n| **n > 1).count();
     assert!(twice <= 50, "{twice} delivered twice");

@@ -19,6 +19,10 @@ const ISO_DATE: &[time::format_description::FormatItem<'static>] =
 /// Where a stream (one company's findings, its updates, or the alerts) resumes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
+    /// The first date this stream covers (`first_fetch` ago at its first run): the
+    /// lookback never reaches before it.
+    #[serde(with = "iso_date")]
+    pub since: Date,
     /// The newest date delivered (or, before any delivery, where the stream starts).
     #[serde(with = "iso_date")]
     pub date: Date,
@@ -46,21 +50,20 @@ impl Cursor {
     #[must_use]
     pub fn starting(date: Date) -> Self {
         Self {
+            since: date,
             date,
             keys: BTreeMap::new(),
         }
     }
 
-    /// The first date a run re-reads: `lookback_days` before the cursor's date, or the
-    /// start date itself while nothing was delivered.
+    /// The first date a run re-reads: `lookback_days` before the cursor's date, but
+    /// never before `since`.
     #[must_use]
     pub fn read_from(&self, lookback_days: u16) -> Date {
-        if self.keys.is_empty() {
-            return self.date;
-        }
         self.date
             .checked_sub(time::Duration::days(i64::from(lookback_days)))
             .unwrap_or(Date::MIN)
+            .max(self.since)
     }
 
     /// Whether the record `key` dated `date` is new.
@@ -144,6 +147,7 @@ mod tests {
         assert_eq!(cursor.key_count(), 2);
         insta::assert_json_snapshot!(cursor, @r#"
         {
+          "since": "2026-11-20",
           "date": "2026-11-22",
           "keys": {
             "2026-11-21": [
