@@ -3,9 +3,7 @@
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::event::{
-    CefVersion, Event, ExtensionWriter, PairIndex, ValueText, clean_header, clean_value,
-};
+use crate::event::{CefVersion, Event, ExtensionWriter, PairIndex, ValueText, clean_header};
 use crate::keys::{self, KeyKind};
 use crate::mac::MacAddress;
 use crate::severity::Severity;
@@ -257,9 +255,11 @@ impl<'a> Parser<'a> {
         let pairs = self.extension()?;
         if self.lenient || pairs.iter().any(|pair| pair.value.is_empty()) {
             // Rewrite the extension as CEF text: the line's own is not in canonical form.
-            let mut writer = ExtensionWriter::with_capacity(pairs.len());
+            // Escaped text is about as long as the line's extension was.
+            let text_len = self.end.saturating_sub(header_end) + 16;
+            let mut writer = ExtensionWriter::with_capacity(pairs.len(), text_len);
             for pair in pairs.into_iter().filter(|pair| !pair.value.is_empty()) {
-                writer.text(self.slice(pair.key.0, pair.key.1), clean_value(pair.value));
+                writer.text(self.slice(pair.key.0, pair.key.1), pair.value);
             }
             return Ok(Event::assemble(version, severity, fields, writer));
         }

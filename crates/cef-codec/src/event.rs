@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use time::OffsetDateTime;
 
+use crate::digits;
 use crate::escape;
 use crate::keys::{
     FloatKey, IntKey, Ipv4Key, Ipv6Key, Key, KeyDef, KeyKind, LongKey, MacKey, PortKey, TextKey,
@@ -119,7 +120,11 @@ pub(crate) fn header_text(
     let mut header = String::with_capacity(length + 16);
     header.push_str(version.prefix());
     for field in fields {
-        escape::push_escaped(&mut header, field, &escape::HEADER);
+        if escape::is_plain_header(field) {
+            header.push_str(field);
+        } else {
+            escape::push_escaped(&mut header, field, &escape::HEADER);
+        }
         header.push('|');
     }
     header.push_str(severity.as_str());
@@ -135,9 +140,9 @@ pub(crate) struct ExtensionWriter<'a> {
 }
 
 impl<'a> ExtensionWriter<'a> {
-    pub(crate) fn with_capacity(pairs: usize) -> ExtensionWriter<'a> {
+    pub(crate) fn with_capacity(pairs: usize, text_len: usize) -> ExtensionWriter<'a> {
         ExtensionWriter {
-            text: String::with_capacity(pairs * 24),
+            text: String::with_capacity(text_len),
             pairs: Vec::with_capacity(pairs),
         }
     }
@@ -154,10 +159,20 @@ impl<'a> ExtensionWriter<'a> {
         (start, end)
     }
 
-    /// Adds a pair whose value is escaped as it is written.
+    /// Adds a pair whose value is cleaned (see [`clean_value`]) and escaped as it is written.
     pub(crate) fn text(&mut self, key: &str, value: Cow<'a, str>) {
         let key = self.key(key);
         let start = self.text.len();
+        if escape::is_plain_value(&value) {
+            self.text.push_str(&value);
+            let end = self.text.len();
+            self.pairs.push(PairIndex {
+                key,
+                value: ValueText::Wire(start, end),
+            });
+            return;
+        }
+        let value = clean_value(value);
         let value = if escape::push_escaped(&mut self.text, &value, &escape::VALUE) {
             ValueText::Unescaped(value)
         } else {
@@ -388,11 +403,20 @@ enum Typed {
 impl Typed {
     fn write(self, out: &mut String, time_format: TimeFormat) -> Option<()> {
         match self {
-            Typed::Integer(value) => write!(out, "{value}").ok(),
+            Typed::Integer(value) => {
+                digits::push_i64(out, value);
+                Some(())
+            }
             Typed::Float(value) => write!(out, "{value}").ok(),
-            Typed::Ipv4(value) => write!(out, "{value}").ok(),
+            Typed::Ipv4(value) => {
+                digits::push_ipv4(out, value);
+                Some(())
+            }
             Typed::Ipv6(value) => write!(out, "{value}").ok(),
-            Typed::Mac(value) => write!(out, "{value}").ok(),
+            Typed::Mac(value) => {
+                digits::push_mac(out, value.0);
+                Some(())
+            }
             Typed::Time(value) => write_timestamp(out, value, time_format),
         }
     }
@@ -404,6 +428,20 @@ struct PendingPair<'a> {
     /// The dictionary key's name, for errors; only dictionary keys have limits and times.
     field: &'static str,
     value: Pending<'a>,
+}
+
+impl PendingPair<'_> {
+    /// About how many bytes the pair takes in the extension: enough that writing a typical
+    /// event's extension never grows its buffer.
+    fn estimated_len(&self) -> usize {
+        // A space, `=`, and for text a few escapes.
+        let value = match &self.value {
+            Pending::Text { text, .. } => text.len() + 4,
+            // The longest typed values, IPv6 addresses and text timestamps, are under 40.
+            Pending::Typed(_) => 40,
+        };
+        self.key.len() + 2 + value
+    }
 }
 
 /// Builds an [`Event`]. Every method can be chained; the first mistake is kept and returned
@@ -437,66 +475,81 @@ const NAME_MAX: usize = 512;
 
 impl<'a> EventBuilder<'a> {
     /// `CEF:0` (the default) or `CEF:1`.
+    #[inline]
     pub fn cef_version(mut self, version: CefVersion) -> Self {
         self.version = version;
         self
     }
 
     /// What to do with values over their limit; [`LengthPolicy::Truncate`] by default.
+    #[inline]
     pub fn length_policy(mut self, policy: LengthPolicy) -> Self {
         self.length_policy = policy;
         self
     }
 
     /// How timestamps are written; [`TimeFormat::EpochMillis`] by default.
+    #[inline]
     pub fn time_format(mut self, format: TimeFormat) -> Self {
         self.time_format = format;
         self
     }
 
     /// Device Vendor (at most 63 characters).
+    #[inline]
     pub fn vendor(mut self, vendor: impl Into<Cow<'a, str>>) -> Self {
         self.vendor = Some(vendor.into());
         self
     }
 
     /// Device Product (at most 63 characters).
+    #[inline]
     pub fn product(mut self, product: impl Into<Cow<'a, str>>) -> Self {
         self.product = Some(product.into());
         self
     }
 
     /// Device Version (at most 31 characters).
+    #[inline]
     pub fn device_version(mut self, version: impl Into<Cow<'a, str>>) -> Self {
         self.device_version = Some(version.into());
         self
     }
 
     /// Signature ID, the Device Event Class ID (at most 1023 characters).
+    #[inline]
     pub fn signature_id(mut self, id: impl Into<Cow<'a, str>>) -> Self {
         self.signature_id = Some(id.into());
         self
     }
 
     /// Name (at most 512 characters).
+    #[inline]
     pub fn name(mut self, name: impl Into<Cow<'a, str>>) -> Self {
         self.name = Some(name.into());
         self
     }
 
     /// Severity.
+    #[inline]
     pub fn severity(mut self, severity: Severity) -> Self {
         self.severity = Some(severity);
         self
     }
 
+    #[inline]
     fn push(mut self, key: Cow<'a, str>, field: &'static str, value: Pending<'a>) -> Self {
         if self.error.is_none() {
+            if self.extension.capacity() == 0 {
+                // Room for a typical event's pairs at once, rather than growing 4, 8, 16.
+                self.extension.reserve(16);
+            }
             self.extension.push(PendingPair { key, field, value });
         }
         self
     }
 
+    #[inline]
     fn push_text(self, def: &'static KeyDef, text: Cow<'a, str>) -> Self {
         if text.is_empty() {
             return self;
@@ -512,36 +565,43 @@ impl<'a> EventBuilder<'a> {
         )
     }
 
+    #[inline]
     fn push_typed(self, def: &'static KeyDef, value: Typed) -> Self {
         self.push(Cow::Borrowed(def.name()), def.name(), Pending::Typed(value))
     }
 
+    #[inline]
     fn fail(mut self, error: BuildError) -> Self {
         self.error.get_or_insert(error);
         self
     }
 
     /// A string value, cut or refused past the key's limit.
+    #[inline]
     pub fn text(self, key: TextKey, value: impl Into<Cow<'a, str>>) -> Self {
         self.push_text(key.def(), value.into())
     }
 
     /// A 32-bit integer value.
+    #[inline]
     pub fn int(self, key: IntKey, value: i32) -> Self {
         self.push_typed(key.def(), Typed::Integer(value.into()))
     }
 
     /// A port number.
+    #[inline]
     pub fn port(self, key: PortKey, value: u16) -> Self {
         self.push_typed(key.def(), Typed::Integer(value.into()))
     }
 
     /// A 64-bit integer value.
+    #[inline]
     pub fn long(self, key: LongKey, value: i64) -> Self {
         self.push_typed(key.def(), Typed::Integer(value))
     }
 
     /// A floating point value; NaN and infinities are refused.
+    #[inline]
     pub fn float(self, key: FloatKey, value: f64) -> Self {
         if value.is_finite() {
             self.push_typed(key.def(), Typed::Float(value))
@@ -551,27 +611,32 @@ impl<'a> EventBuilder<'a> {
     }
 
     /// An IPv4 address.
+    #[inline]
     pub fn ipv4(self, key: Ipv4Key, value: Ipv4Addr) -> Self {
         self.push_typed(key.def(), Typed::Ipv4(value))
     }
 
     /// An IPv6 address, in its canonical compressed form.
+    #[inline]
     pub fn ipv6(self, key: Ipv6Key, value: Ipv6Addr) -> Self {
         self.push_typed(key.def(), Typed::Ipv6(value))
     }
 
     /// A MAC address, as `00:0D:60:AF:1B:61`.
+    #[inline]
     pub fn mac(self, key: MacKey, value: MacAddress) -> Self {
         self.push_typed(key.def(), Typed::Mac(value))
     }
 
     /// A timestamp, written in the builder's [`TimeFormat`].
+    #[inline]
     pub fn time(self, key: TimeKey, value: OffsetDateTime) -> Self {
         self.push_typed(key.def(), Typed::Time(value))
     }
 
     /// The label of a custom slot: `label(keys::CS1, "Firmware")` writes `cs1Label=Firmware`.
     /// Keys without a label slot are refused with [`BuildError::NoLabelSlot`].
+    #[inline]
     pub fn label(self, key: impl Key, label: impl Into<Cow<'a, str>>) -> Self {
         match key.def().label() {
             Some(label_key) => self.push_text(label_key, label.into()),
@@ -581,6 +646,7 @@ impl<'a> EventBuilder<'a> {
 
     /// A vendor key outside the dictionary, such as `PANWIoTProfile`. The key must match
     /// `[A-Za-z0-9_]+` and must not be a dictionary key; its value has no length limit.
+    #[inline]
     pub fn vendor_field(
         self,
         key: impl Into<Cow<'a, str>>,
@@ -626,11 +692,13 @@ impl<'a> EventBuilder<'a> {
         ];
         let severity = self.severity.ok_or(BuildError::MissingHeader("severity"))?;
 
-        let mut extension = ExtensionWriter::with_capacity(self.extension.len());
+        let text_len = self.extension.iter().map(PendingPair::estimated_len).sum();
+        let mut extension = ExtensionWriter::with_capacity(self.extension.len(), text_len);
         for PendingPair { key, field, value } in self.extension {
             match value {
                 Pending::Text { text, max_chars } => {
-                    extension.text(&key, fit(field, clean_value(text), max_chars, policy)?);
+                    // Cleaning replaces characters one for one, so cutting first is the same.
+                    extension.text(&key, fit(field, text, max_chars, policy)?);
                 }
                 Pending::Typed(typed) => extension
                     .plain(&key, |out| typed.write(out, self.time_format))
@@ -644,12 +712,18 @@ impl<'a> EventBuilder<'a> {
 /// Whether a character is a control character other than tab, CR and LF. Those have no
 /// CEF escape and some end syslog frames (NUL framing), so they are replaced.
 fn is_forbidden_control(c: char) -> bool {
-    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
+    u8::try_from(c).is_ok_and(is_forbidden_control_byte)
+}
+
+/// [`is_forbidden_control`] for one byte of UTF-8: every control character is ASCII, and
+/// no byte of a multi-byte character is ASCII, so a byte scan finds exactly them.
+fn is_forbidden_control_byte(byte: u8) -> bool {
+    byte.is_ascii_control() && !matches!(byte, b'\t' | b'\n' | b'\r')
 }
 
 /// Header fields cannot hold line breaks: CRLF, CR and LF each become one space.
 pub(crate) fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
-    if !text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+    if escape::is_plain_header(&text) || !text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
         return text;
     }
     let mut out = String::with_capacity(text.len());
@@ -669,8 +743,8 @@ pub(crate) fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 /// Extension values keep line breaks (they are escaped); other controls are replaced.
-pub(crate) fn clean_value(text: Cow<'_, str>) -> Cow<'_, str> {
-    if !text.chars().any(is_forbidden_control) {
+fn clean_value(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !text.bytes().any(is_forbidden_control_byte) {
         return text;
     }
     Cow::Owned(

@@ -67,6 +67,7 @@
 #![deny(missing_docs)]
 
 mod decode;
+mod digits;
 mod encode;
 mod escape;
 mod event;

@@ -61,8 +61,8 @@ impl FromStr for MacAddress {
 
 impl fmt::Display for MacAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [a, b, c, d, e, g] = self.0;
-        write!(f, "{a:02X}:{b:02X}:{c:02X}:{d:02X}:{e:02X}:{g:02X}")
+        let text = crate::digits::mac_text(self.0);
+        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 

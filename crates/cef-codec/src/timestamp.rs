@@ -40,8 +40,10 @@ pub(crate) fn write_timestamp(
 ) -> Option<()> {
     match format {
         TimeFormat::EpochMillis => {
-            let millis = at.unix_timestamp_nanos().div_euclid(1_000_000);
-            write!(out, "{millis}").ok()?;
+            // Whole seconds round down and the millisecond is never negative, so this is
+            // the floor of the instant in milliseconds, before the epoch too.
+            let millis = at.unix_timestamp() * 1000 + i64::from(at.millisecond());
+            crate::digits::push_i64(out, millis);
         }
         TimeFormat::Text => {
             let year = at.year();
