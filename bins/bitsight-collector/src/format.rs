@@ -1,5 +1,5 @@
 //! Turning findings and alerts into records: raw JSON, XDM (through the modeling rule)
-//! or CEF (the mapping in `docs/cef-mapping-bitsight.md`).
+//! or CEF (the mapping in `docs/cef-mapping.md`).
 
 use std::net::IpAddr;
 
