@@ -8,6 +8,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::model::AlertMsg;
+use crate::small_string::SmallString;
 
 /// One field's value, borrowed from a record: what [`Device::field`](crate::Device::field)
 /// and friends hand back, so a mapper can render every field without knowing its type.
@@ -111,6 +112,24 @@ impl Scalar for String {
             Some(number) => Ok(number.to_string()),
             None => Err(Value::Null),
         }
+    }
+}
+
+impl Scalar for SmallString {
+    fn from_str(text: &str) -> Result<Self, Value> {
+        Ok(Self::from(text))
+    }
+    fn from_string(text: String) -> Result<Self, Value> {
+        Ok(Self::from(text))
+    }
+    fn from_i64(number: i64) -> Result<Self, Value> {
+        String::from_i64(number).map(Self::from)
+    }
+    fn from_u64(number: u64) -> Result<Self, Value> {
+        String::from_u64(number).map(Self::from)
+    }
+    fn from_f64(number: f64) -> Result<Self, Value> {
+        String::from_f64(number).map(Self::from)
     }
 }
 
@@ -223,7 +242,7 @@ macro_rules! scalar_lenient {
     (@view $value:expr, $other:ident) => { *$value };
 }
 
-scalar_lenient!(String => Text, i64 => Int, f64 => Float, bool => Bool);
+scalar_lenient!(String => Text, SmallString => Text, i64 => Int, f64 => Float, bool => Bool);
 
 impl Lenient for Value {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(

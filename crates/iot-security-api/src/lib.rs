@@ -106,6 +106,7 @@ mod lenient;
 mod model;
 mod query;
 mod secret;
+mod small_string;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
 mod time_format;
@@ -121,4 +122,5 @@ pub use query::{
     VulnerabilitySeverity, VulnerabilityStatus,
 };
 pub use secret::Secret;
+pub use small_string::SmallString;
 pub use time_format::{format_stime, parse_timestamp};

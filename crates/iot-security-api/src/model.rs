@@ -5,38 +5,41 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::lenient::{FieldRef, Lenient, lenient_record};
+use crate::small_string::SmallString;
 use crate::time_format::parse_timestamp;
 
 lenient_record! {
     /// A device from `device/list` or `device` (with `detail=true` the API sends many more
     /// keys; the ones PANW's own converters use are typed, the rest stay in `extra`).
+    /// Devices are the bulk of an export, so their texts are [`SmallString`]s (short ones
+    /// inline, no allocation); `field.as_deref()` gives an `Option<&str>` as for `String`.
     pub struct Device {
         /// Identity: the MAC address, or the IP address for static-IP devices.
-        deviceid: String = "deviceid" | "deviceId" | "device_id",
+        deviceid: SmallString = "deviceid" | "deviceId" | "device_id",
         /// Host name.
-        hostname: String = "hostname",
+        hostname: SmallString = "hostname",
         /// IP address.
-        ip_address: String = "ip_address" | "ip",
+        ip_address: SmallString = "ip_address" | "ip",
         /// MAC address.
-        mac_address: String = "mac_address" | "mac",
+        mac_address: SmallString = "mac_address" | "mac",
         /// Device category (`Camera`, `Infusion Pump`, ...).
-        category: String = "category",
+        category: SmallString = "category",
         /// Device profile.
-        profile: String = "profile",
+        profile: SmallString = "profile",
         /// `IoT` or `Non_IoT`.
-        profile_type: String = "profile_type",
+        profile_type: SmallString = "profile_type",
         /// Profile vertical (`Medical`, `Office`, ...).
-        profile_vertical: String = "profile_vertical",
+        profile_vertical: SmallString = "profile_vertical",
         /// Risk score, 0 to 100.
         risk_score: i64 = "risk_score",
         /// `low`, `medium`, `high` or `critical`.
-        risk_level: String = "risk_level",
+        risk_level: SmallString = "risk_level",
         /// Last activity, ISO-8601 UTC (the incremental cursor field).
-        last_activity: String = "last_activity",
+        last_activity: SmallString = "last_activity",
         /// Identification confidence, 0 to 100 (the API sends a string).
         confidence_score: i64 = "confidence_score" | "confidence",
         /// Subnet.
-        subnet: String = "subnet",
+        subnet: SmallString = "subnet",
         /// Open critical alerts.
         number_of_critical_alerts: i64 = "number_of_critical_alerts",
         /// Open warning alerts.
@@ -54,69 +57,69 @@ lenient_record! {
         /// Custom attributes.
         custom_attributes: Value = "customAttributes",
         /// Vendor.
-        vendor: String = "vendor",
+        vendor: SmallString = "vendor",
         /// Model.
-        model: String = "model",
+        model: SmallString = "model",
         /// VLAN.
-        vlan: String = "vlan",
+        vlan: SmallString = "vlan",
         /// Site name.
-        site_name: String = "site_name" | "siteName",
+        site_name: SmallString = "site_name" | "siteName",
         /// First seen, ISO-8601.
-        first_seen_date: String = "first_seen_date",
+        first_seen_date: SmallString = "first_seen_date",
         /// OS group.
-        os_group: String = "os_group",
+        os_group: SmallString = "os_group",
         /// OS or firmware version (the key has a slash on the wire).
-        os_firmware_version: String = "os/firmware_version",
+        os_firmware_version: SmallString = "os/firmware_version",
         /// OS and version combined.
-        os_combined: String = "os_combined" | "osCombined",
+        os_combined: SmallString = "os_combined" | "osCombined",
         /// OS support state.
-        os_support: String = "OS_Support",
+        os_support: SmallString = "OS_Support",
         /// OS end of support.
-        os_end_of_support: String = "OS_End_of_Support",
+        os_end_of_support: SmallString = "OS_End_of_Support",
         /// Serial number.
-        serial_number: String = "Serial_Number",
+        serial_number: SmallString = "Serial_Number",
         /// Endpoint protection.
-        endpoint_protection: String = "endpoint_protection",
+        endpoint_protection: SmallString = "endpoint_protection",
         /// Network location.
-        network_location: String = "NetworkLocation",
+        network_location: SmallString = "NetworkLocation",
         /// `Wired` or `Wireless`.
-        wire_or_wireless: String = "wire_or_wireless",
+        wire_or_wireless: SmallString = "wire_or_wireless",
         /// Switch port.
-        switch_port: String = "Switch_Port",
+        switch_port: SmallString = "Switch_Port",
         /// Switch name.
-        switch_name: String = "Switch_Name",
+        switch_name: SmallString = "Switch_Name",
         /// Switch IP address.
-        switch_ip: String = "Switch_IP",
+        switch_ip: SmallString = "Switch_IP",
         /// NAC profile.
-        nac_profile: String = "NAC_profile",
+        nac_profile: SmallString = "NAC_profile",
         /// Where the NAC profile came from.
-        nac_profile_source: String = "NAC_profile_source",
+        nac_profile_source: SmallString = "NAC_profile_source",
         /// Access point IP address.
-        access_point_ip: String = "Access_Point_IP",
+        access_point_ip: SmallString = "Access_Point_IP",
         /// Access point name.
-        access_point_name: String = "Access_Point_Name",
+        access_point_name: SmallString = "Access_Point_Name",
         /// Wireless SSID.
-        ssid: String = "SSID",
+        ssid: SmallString = "SSID",
         /// Authentication method.
-        authentication_method: String = "Authentication_Method",
+        authentication_method: SmallString = "Authentication_Method",
         /// Encryption cipher.
-        encryption_cipher: String = "Encryption_Cipher",
+        encryption_cipher: SmallString = "Encryption_Cipher",
         /// Active Directory user name.
-        ad_username: String = "AD_Username",
+        ad_username: SmallString = "AD_Username",
         /// Active Directory domain.
-        ad_domain: String = "AD_Domain",
+        ad_domain: SmallString = "AD_Domain",
         /// Asset tag.
-        asset_tag: String = "asset_tag",
+        asset_tag: SmallString = "asset_tag",
         /// AET (application entity title, DICOM devices).
-        aet: String = "AET",
+        aet: SmallString = "AET",
         /// Whether the address comes from DHCP (`Yes` / `No`).
-        dhcp: String = "DHCP",
+        dhcp: SmallString = "DHCP",
         /// SMB state.
-        smb: String = "SMB",
+        smb: SmallString = "SMB",
         /// Services seen.
         services: Value = "services",
         /// Whether the device acts as a server.
-        is_server: String = "is_server",
+        is_server: SmallString = "is_server",
         /// Applications seen.
         applications: Value = "Applications",
         /// Tags (as the converters see them).

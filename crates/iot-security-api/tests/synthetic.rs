@@ -59,7 +59,9 @@ fn generation_is_deterministic_realistic_and_hostile() {
     assert_eq!(SPEC.device(99), SPEC.device(99));
     let other = TenantSpec { seed: 8, ..SPEC };
     assert_ne!(SPEC.device(10).model, other.device(10).model);
-    let hostnames: Vec<String> = (0..100).filter_map(|i| SPEC.device(i).hostname).collect();
+    let hostnames: Vec<String> = (0..100)
+        .filter_map(|i| SPEC.device(i).hostname.map(String::from))
+        .collect();
     for needle in ["|", "=", "\\", "\r\n", "東京"] {
         assert!(
             hostnames.iter().any(|h| h.contains(needle)),
