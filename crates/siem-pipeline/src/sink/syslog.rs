@@ -9,37 +9,25 @@
 
 use bytes::Bytes;
 use syslog_transport::{
-    ConnectionCheck, Facility, Framing, Protocol, SendError, Sender, TlsConfig, TransportConfig,
+    ConnectionCheck, Facility, Framing, Protocol, Sender, TlsConfig, TransportConfig,
     TransportError,
 };
-use tokio::sync::{mpsc, oneshot};
 
 use super::{Sink, SinkError, SinkFailure};
 use crate::config::{SiemConfig, SyslogFormat, SyslogFraming, SyslogProtocol};
 
 /// Sends records as syslog messages; see the [module docs](self).
-///
-/// The transport's `Sender` futures are not `Send` (its connection is not `Sync`), so the
-/// sender lives on a worker thread with its own single-threaded runtime, and this sink
-/// (which must be `Send` to be a `Box<dyn Sink>`) talks to it over channels: one hop per
-/// batch.
 #[derive(Debug)]
 pub struct SyslogSink {
-    requests: Option<mpsc::Sender<Request>>,
-    worker: Option<std::thread::JoinHandle<()>>,
+    /// `None` once closed.
+    sender: Option<Sender>,
     counters: syslog_transport::CounterHandle,
     description: String,
 }
 
-enum Request {
-    Send(Vec<Bytes>, oneshot::Sender<Result<(), SendError>>),
-    Test(oneshot::Sender<Result<ConnectionCheck, TransportError>>),
-    Shutdown(oneshot::Sender<Result<(), TransportError>>),
-}
-
 impl SyslogSink {
     /// A sink over a configured sender (connects lazily, on the first batch).
-    pub fn new(sender: Sender) -> Result<Self, std::io::Error> {
+    pub fn new(sender: Sender) -> Self {
         let config = sender.config();
         let description = match config.protocol {
             Protocol::UnixDatagram | Protocol::UnixStream => {
@@ -55,71 +43,34 @@ impl SyslogSink {
                 config.effective_port()
             ),
         };
-        let counters = sender.counter_handle();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (requests, receiver) = mpsc::channel(1);
-        let worker = std::thread::Builder::new()
-            .name("syslog-sender".to_owned())
-            .spawn(move || runtime.block_on(serve(sender, receiver)))?;
-        Ok(Self {
-            requests: Some(requests),
-            worker: Some(worker),
-            counters,
+        Self {
+            counters: sender.counter_handle(),
+            sender: Some(sender),
             description,
-        })
+        }
     }
 
     /// A sink for the receiver in `[siem]`; `app_name` fills APP-NAME when the config
     /// names none.
     pub fn from_config(config: &SiemConfig, app_name: &str) -> Result<Self, SyslogSinkError> {
         let sender = Sender::new(transport_config(config, app_name))?;
-        Ok(Self::new(sender)?)
+        Ok(Self::new(sender))
     }
 
     /// Checks that the receiver is there (connect, TLS handshake, RELP session); UDP
     /// cannot confirm anything and says so.
     pub async fn test_connection(&self) -> Result<ConnectionCheck, SinkFailure> {
-        let (reply, answer) = oneshot::channel();
-        self.request(Request::Test(reply)).await?;
-        answer
+        self.sender
+            .as_ref()
+            .ok_or(SinkFailure::Closed)?
+            .test_connection()
             .await
-            .map_err(|_| SinkFailure::Closed)?
             .map_err(transport_failure)
     }
 
     /// The sender's counters (sent, resent, dropped, truncated, reconnects).
     pub fn transport_counters(&self) -> syslog_transport::Counters {
         self.counters.get()
-    }
-
-    async fn request(&self, request: Request) -> Result<(), SinkFailure> {
-        match &self.requests {
-            Some(requests) => requests
-                .send(request)
-                .await
-                .map_err(|_| SinkFailure::Closed),
-            None => Err(SinkFailure::Closed),
-        }
-    }
-}
-
-/// The worker: owns the sender and answers requests in order until shut down.
-async fn serve(mut sender: Sender, mut requests: mpsc::Receiver<Request>) {
-    while let Some(request) = requests.recv().await {
-        match request {
-            Request::Send(batch, reply) => {
-                let _ = reply.send(sender.send_batch(batch).await);
-            }
-            Request::Test(reply) => {
-                let _ = reply.send(sender.test_connection().await);
-            }
-            Request::Shutdown(reply) => {
-                let _ = reply.send(sender.shutdown().await);
-                return;
-            }
-        }
     }
 }
 
@@ -130,9 +81,6 @@ pub enum SyslogSinkError {
     /// The `[siem]` settings are not valid for the transport.
     #[error("invalid [siem] settings: {0}")]
     Config(#[from] syslog_transport::ConfigError),
-    /// The sender's worker thread could not start.
-    #[error("cannot start the syslog sender thread: {0}")]
-    Worker(#[from] std::io::Error),
 }
 
 /// Maps `[siem]` onto the transport's configuration.
@@ -210,25 +158,20 @@ fn unsent_suffix(mut batch: Vec<Bytes>, unsent: &[Bytes]) -> Vec<Bytes> {
 #[async_trait::async_trait]
 impl Sink for SyslogSink {
     async fn send(&mut self, batch: Vec<Bytes>) -> Result<(), SinkError> {
+        let Some(sender) = self.sender.as_mut() else {
+            return Err(SinkError::new(SinkFailure::Closed, batch));
+        };
         // Cheap: clones share the buffers.
         let kept = batch.clone();
-        let (reply, answer) = oneshot::channel();
-        if let Err(failure) = self.request(Request::Send(batch, reply)).await {
-            return Err(SinkError::new(failure, kept));
-        }
-        match answer.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => {
-                let suffix = unsent_suffix(kept, &error.unsent);
-                Err(SinkError::new(transport_failure(error.cause), suffix))
-            }
-            Err(_) => Err(SinkError::new(SinkFailure::Closed, kept)),
-        }
+        sender.send_batch(batch).await.map_err(|error| {
+            let suffix = unsent_suffix(kept, &error.unsent);
+            SinkError::new(transport_failure(error.cause), suffix)
+        })
     }
 
     async fn flush(&mut self) -> Result<(), SinkFailure> {
         // Each confirmed batch is already flushed or acknowledged.
-        if self.requests.is_some() {
+        if self.sender.is_some() {
             Ok(())
         } else {
             Err(SinkFailure::Closed)
@@ -236,24 +179,10 @@ impl Sink for SyslogSink {
     }
 
     async fn close(&mut self) -> Result<(), SinkFailure> {
-        if self.requests.is_none() {
-            return Ok(());
+        match self.sender.take() {
+            Some(sender) => sender.shutdown().await.map_err(transport_failure),
+            None => Ok(()),
         }
-        let (reply, answer) = oneshot::channel();
-        let requested = self.request(Request::Shutdown(reply)).await;
-        self.requests = None;
-        let closed = match requested {
-            Ok(()) => answer
-                .await
-                .map_err(|_| SinkFailure::Closed)?
-                .map_err(transport_failure),
-            Err(failure) => Err(failure),
-        };
-        if let Some(worker) = self.worker.take() {
-            // The worker returns right after answering the shutdown.
-            let _ = tokio::task::spawn_blocking(move || worker.join()).await;
-        }
-        closed
     }
 
     fn describe(&self) -> String {
