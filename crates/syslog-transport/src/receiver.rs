@@ -251,7 +251,13 @@ async fn serve_connection(
 ) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
     let io: Box<dyn Io> = match acceptor {
-        Some(acceptor) => Box::new(acceptor.accept(stream).await?),
+        // rustls asks the socket for at most a few KiB per read; a large buffer below it
+        // turns that into one system call per MiB, so decryption stays the only cost.
+        Some(acceptor) => Box::new(
+            acceptor
+                .accept(tokio::io::BufReader::with_capacity(1 << 20, stream))
+                .await?,
+        ),
         None => Box::new(stream),
     };
     if config.protocol.is_relp() {
