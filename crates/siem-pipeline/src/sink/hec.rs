@@ -11,13 +11,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{
-    AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue,
-};
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::http::{self, HttpOptions};
+use super::http::{self, Endpoint, HttpClient, HttpOptions};
 use super::{Sink, SinkBuildError, SinkError, SinkFailure};
 use crate::config::{Compression, RecordFormat, Secret, SplunkHecOutput};
 
@@ -104,14 +103,11 @@ impl HecOptions {
 /// Sends batches to Splunk HEC; see the [module docs](self).
 #[derive(Debug)]
 pub struct HecSink {
-    client: reqwest::Client,
-    endpoint: Url,
-    ack_endpoint: Url,
-    headers: HeaderMap,
-    ack_headers: HeaderMap,
+    http: HttpClient,
+    events: Endpoint,
+    acks: Endpoint,
     envelope_prefix: Vec<u8>,
     options: HecOptions,
-    closed: bool,
 }
 
 #[derive(Serialize)]
@@ -150,29 +146,37 @@ impl HecSink {
     /// Builds the sink (no request is made until the first batch). With acks on, a fresh
     /// random channel id is chosen.
     pub fn new(options: HecOptions) -> Result<Self, SinkBuildError> {
-        options.http.check_scheme(&options.url)?;
-        let endpoint = collector_endpoint(&options.url, "/services/collector/event");
-        let mut ack_endpoint = collector_endpoint(&options.url, "/services/collector/ack");
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            AUTHORIZATION,
-            http::sensitive_header(&format!("Splunk {}", options.token.expose()))?,
-        );
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if options.acks {
+        let http = HttpClient::new(&options.http, &options.url)?;
+        let authorization = format!("Splunk {}", options.token.expose());
+        let mut events = Endpoint::new(
+            collector_endpoint(&options.url, "/services/collector/event"),
+            &authorization,
+            "application/json",
+            options.compression,
+        )?;
+        let mut ack_url = collector_endpoint(&options.url, "/services/collector/ack");
+        let channel = if options.acks {
             let channel = random_channel_id();
-            ack_endpoint
-                .query_pairs_mut()
-                .append_pair("channel", &channel);
+            ack_url.query_pairs_mut().append_pair("channel", &channel);
             let value = HeaderValue::from_str(&channel).map_err(|_| SinkBuildError::Invalid {
                 what: "channel id",
                 reason: "it is not a header value".to_owned(),
             })?;
-            headers.insert(HeaderName::from_static(CHANNEL_HEADER), value);
-        }
-        let ack_headers = headers.clone();
-        if options.compression == Compression::Gzip {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            Some(value)
+        } else {
+            None
+        };
+        // Ack requests are small JSON, never compressed.
+        let mut acks = Endpoint::new(
+            ack_url,
+            &authorization,
+            "application/json",
+            Compression::None,
+        )?;
+        if let Some(channel) = channel {
+            let name = HeaderName::from_static(CHANNEL_HEADER);
+            events.insert_header(name.clone(), channel.clone());
+            acks.insert_header(name, channel);
         }
         let mut envelope_prefix = serde_json::to_vec(&Metadata {
             host: options.host.as_deref(),
@@ -191,20 +195,17 @@ impl HecSink {
         }
         envelope_prefix.extend_from_slice(b"\"event\":");
         Ok(Self {
-            client: options.http.client()?,
-            endpoint,
-            ack_endpoint,
-            headers,
-            ack_headers,
+            http,
+            events,
+            acks,
             envelope_prefix,
             options,
-            closed: false,
         })
     }
 
     /// The URL events go to.
     pub fn endpoint(&self) -> &Url {
-        &self.endpoint
+        self.events.url()
     }
 
     /// Appends the envelope of `record` to `body`.
@@ -244,31 +245,11 @@ impl HecSink {
     }
 
     async fn post(&self, body: Vec<u8>) -> Result<Option<u64>, SinkFailure> {
-        let body = http::finish_body(body, self.options.compression).map_err(|source| {
-            SinkFailure::Io {
-                target: "gzip".to_owned(),
-                source,
-            }
-        })?;
-        let response = http::post_with_retries(
-            &self.client,
-            &self.endpoint,
-            &self.headers,
-            &body,
-            &self.options.http.retry,
-        )
-        .await?;
-        let parsed: EventResponse =
-            serde_json::from_slice(&response).map_err(|error| SinkFailure::Rejected {
-                url: self.endpoint.to_string(),
-                detail: format!(
-                    "unexpected response {:?}: {error}",
-                    http::body_excerpt(&response)
-                ),
-            })?;
+        let response = self.http.post(&self.events, body).await?;
+        let parsed: EventResponse = parse_response(&self.events, &response, "response")?;
         if parsed.code.unwrap_or(0) != 0 {
             return Err(SinkFailure::Rejected {
-                url: self.endpoint.to_string(),
+                url: self.events.url().to_string(),
                 detail: format!(
                     "code {}: {}",
                     parsed.code.unwrap_or_default(),
@@ -287,35 +268,35 @@ impl HecSink {
             tokio::time::sleep(self.options.ack_poll_interval).await;
             let body = serde_json::to_vec(&AckRequest { acks: &pending }).map_err(|error| {
                 SinkFailure::Rejected {
-                    url: self.ack_endpoint.to_string(),
+                    url: self.acks.url().to_string(),
                     detail: error.to_string(),
                 }
             })?;
-            let response = match http::post_with_retries(
-                &self.client,
-                &self.ack_endpoint,
-                &self.ack_headers,
-                &Bytes::from(body),
-                &self.options.http.retry,
-            )
-            .await
-            {
+            let response = match self.http.post(&self.acks, body).await {
                 Ok(response) => response,
                 Err(failure) if failure.is_retryable() => continue,
                 Err(failure) => return Err(failure),
             };
-            let statuses: AckResponse =
-                serde_json::from_slice(&response).map_err(|error| SinkFailure::Rejected {
-                    url: self.ack_endpoint.to_string(),
-                    detail: format!(
-                        "unexpected ack response {:?}: {error}",
-                        http::body_excerpt(&response)
-                    ),
-                })?;
+            let statuses: AckResponse = parse_response(&self.acks, &response, "ack response")?;
             pending.retain(|id| !statuses.acks.get(&id.to_string()).copied().unwrap_or(false));
         }
         Ok(pending)
     }
+}
+
+/// A 2xx body that is not the JSON expected is a rejection.
+fn parse_response<T: DeserializeOwned>(
+    endpoint: &Endpoint,
+    response: &[u8],
+    what: &str,
+) -> Result<T, SinkFailure> {
+    serde_json::from_slice(response).map_err(|error| SinkFailure::Rejected {
+        url: endpoint.url().to_string(),
+        detail: format!(
+            "unexpected {what} {:?}: {error}",
+            http::body_excerpt(response)
+        ),
+    })
 }
 
 fn collector_endpoint(base: &Url, path: &str) -> Url {
@@ -349,23 +330,14 @@ fn random_channel_id() -> String {
 #[async_trait::async_trait]
 impl Sink for HecSink {
     async fn send(&mut self, mut batch: Vec<Bytes>) -> Result<(), SinkError> {
-        if self.closed {
-            return Err(SinkError::new(SinkFailure::Closed, batch));
+        if let Err(failure) = self.http.check_open() {
+            return Err(SinkError::new(failure, batch));
         }
-        let ends = match http::chunk_ends(&batch, self.options.max_request_bytes, |r| {
+        let ends = match http::request_ends(&batch, self.options.max_request_bytes, |r| {
             self.envelope_cost(r)
         }) {
             Ok(ends) => ends,
-            Err(index) => {
-                let failure = SinkFailure::InvalidRecord {
-                    index,
-                    reason: format!(
-                        "it is larger than the request limit of {} bytes",
-                        self.options.max_request_bytes
-                    ),
-                };
-                return Err(SinkError::new(failure, batch));
-            }
+            Err(failure) => return Err(SinkError::new(failure, batch)),
         };
         // (first record of the request, its ack id)
         let mut acked_requests: Vec<(usize, u64)> = Vec::new();
@@ -409,7 +381,7 @@ impl Sink for HecSink {
             None => Ok(()),
             Some((first_unacked, _)) => Err(SinkError::new(
                 SinkFailure::AckTimeout {
-                    url: self.ack_endpoint.to_string(),
+                    url: self.acks.url().to_string(),
                     pending,
                     waited: self.options.ack_timeout,
                 },
@@ -419,20 +391,16 @@ impl Sink for HecSink {
     }
 
     async fn flush(&mut self) -> Result<(), SinkFailure> {
-        if self.closed {
-            Err(SinkFailure::Closed)
-        } else {
-            Ok(())
-        }
+        self.http.check_open()
     }
 
     async fn close(&mut self) -> Result<(), SinkFailure> {
-        self.closed = true;
+        self.http.close();
         Ok(())
     }
 
     fn describe(&self) -> String {
-        format!("splunk-hec {}", self.endpoint)
+        format!("splunk-hec {}", self.events.url())
     }
 }
 
@@ -441,7 +409,7 @@ mod tests {
     use httpmock::prelude::*;
 
     use super::*;
-    use crate::retry::RetryPolicy;
+    use crate::sink::http::testing::bounded;
 
     fn options(server: &MockServer) -> HecOptions {
         HecOptions {
@@ -457,23 +425,8 @@ mod tests {
             ack_poll_interval: Duration::from_millis(10),
             compression: Compression::None,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
-            http: HttpOptions {
-                timeout: Duration::from_secs(5),
-                retry: RetryPolicy {
-                    max_retries: 1,
-                    initial_backoff: Duration::from_millis(1),
-                    max_backoff: Duration::from_millis(5),
-                },
-                ca_file: None,
-                allow_http: true,
-            },
+            http: http::testing::options(1),
         }
-    }
-
-    async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
-        tokio::time::timeout(Duration::from_secs(20), future)
-            .await
-            .unwrap()
     }
 
     #[tokio::test]

@@ -1,11 +1,16 @@
-//! What the HTTP sinks share: the client, request bodies, retries on 429/5xx.
+//! What the HTTP sinks share: the client, endpoints with their headers, request bodies
+//! split under a size limit and gzipped when asked, retries on 408/429/5xx honouring
+//! `Retry-After`, and status codes classified into [`SinkFailure`]s.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
+use url::Url;
 
 use super::{SinkBuildError, SinkFailure};
 use crate::config::Compression;
@@ -36,7 +41,7 @@ impl Default for HttpOptions {
 }
 
 impl HttpOptions {
-    pub(super) fn client(&self) -> Result<reqwest::Client, SinkBuildError> {
+    fn client(&self) -> Result<reqwest::Client, SinkBuildError> {
         let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
@@ -55,7 +60,7 @@ impl HttpOptions {
         builder.build().map_err(SinkBuildError::Client)
     }
 
-    pub(super) fn check_scheme(&self, url: &url::Url) -> Result<(), SinkBuildError> {
+    fn check_scheme(&self, url: &Url) -> Result<(), SinkBuildError> {
         match url.scheme() {
             "https" => Ok(()),
             "http" if self.allow_http => Ok(()),
@@ -69,6 +74,150 @@ impl HttpOptions {
             }),
         }
     }
+}
+
+/// The client an HTTP sink posts with, its retries, and whether the sink was closed.
+#[derive(Debug)]
+pub(super) struct HttpClient {
+    client: reqwest::Client,
+    retry: RetryPolicy,
+    closed: bool,
+}
+
+impl HttpClient {
+    /// A client for a sink configured with `url` (checked against the allowed schemes).
+    pub(super) fn new(options: &HttpOptions, url: &Url) -> Result<Self, SinkBuildError> {
+        options.check_scheme(url)?;
+        Ok(Self {
+            client: options.client()?,
+            retry: options.retry,
+            closed: false,
+        })
+    }
+
+    /// Posts `raw` (compressed as `endpoint` says), retrying on network errors, 408, 429
+    /// and 5xx. Returns the successful response's body.
+    pub(super) async fn post(
+        &self,
+        endpoint: &Endpoint,
+        raw: Vec<u8>,
+    ) -> Result<Bytes, SinkFailure> {
+        let body = finish_body(raw, endpoint.compression).map_err(|source| SinkFailure::Io {
+            target: "gzip".to_owned(),
+            source,
+        })?;
+        let mut retries = 0;
+        loop {
+            let failure = match self.post_once(endpoint, &body).await {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            if !failure.is_retryable() || retries >= self.retry.max_retries {
+                return Err(failure);
+            }
+            let delay = self.retry.delay(retries, failure.retry_after());
+            tracing::warn!(url = %endpoint.url, error = %failure, retry_in = ?delay, "Request failed, retrying.");
+            tokio::time::sleep(delay).await;
+            retries += 1;
+        }
+    }
+
+    async fn post_once(&self, endpoint: &Endpoint, body: &Bytes) -> Result<Bytes, SinkFailure> {
+        let request_failed = |source| SinkFailure::Request {
+            url: endpoint.url.to_string(),
+            source,
+        };
+        let response = self
+            .client
+            .post(endpoint.url.clone())
+            .headers(endpoint.headers.clone())
+            .body(body.clone())
+            .send()
+            .await
+            .map_err(request_failed)?;
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers());
+        let body = response.bytes().await.map_err(request_failed)?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(SinkFailure::HttpStatus {
+                url: endpoint.url.to_string(),
+                status: status.as_u16(),
+                body: body_excerpt(&body),
+                retry_after,
+            })
+        }
+    }
+
+    /// [`SinkFailure::Closed`] once the sink was closed.
+    pub(super) fn check_open(&self) -> Result<(), SinkFailure> {
+        if self.closed {
+            Err(SinkFailure::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Marks the sink closed; nothing is held open between requests.
+    pub(super) fn close(&mut self) {
+        self.closed = true;
+    }
+}
+
+/// Where one kind of request goes and the headers it carries.
+#[derive(Debug)]
+pub(super) struct Endpoint {
+    url: Url,
+    headers: HeaderMap,
+    compression: Compression,
+}
+
+impl Endpoint {
+    /// `authorization` is the whole `Authorization` value (kept out of Debug output);
+    /// with gzip the requests say `Content-Encoding: gzip`.
+    pub(super) fn new(
+        url: Url,
+        authorization: &str,
+        content_type: &'static str,
+        compression: Compression,
+    ) -> Result<Self, SinkBuildError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, sensitive_header(authorization)?);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if compression == Compression::Gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        Ok(Self {
+            url,
+            headers,
+            compression,
+        })
+    }
+
+    /// Adds a header to every request.
+    pub(super) fn insert_header(&mut self, name: HeaderName, value: HeaderValue) {
+        self.headers.insert(name, value);
+    }
+
+    /// The URL requests go to.
+    pub(super) fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
+/// The end index (exclusive) of each request `batch` is split into so that the records'
+/// encoded sizes, as measured by `cost`, stay within `limit`; fails naming a record that
+/// alone exceeds it.
+pub(super) fn request_ends(
+    batch: &[Bytes],
+    limit: usize,
+    cost: impl Fn(&Bytes) -> usize,
+) -> Result<Vec<usize>, SinkFailure> {
+    chunk_ends(batch, limit, cost).map_err(|index| SinkFailure::InvalidRecord {
+        index,
+        reason: format!("it is larger than the request limit of {limit} bytes"),
+    })
 }
 
 /// A request body built from records, compressed when asked.
@@ -89,7 +238,7 @@ pub(super) fn finish_body(raw: Vec<u8>, compression: Compression) -> Result<Byte
 /// Splits `records` into consecutive runs whose encoded size, as measured by `cost`, stays
 /// within `limit`. Returns the end index (exclusive) of each run, or the index of a record
 /// that alone exceeds the limit.
-pub(super) fn chunk_ends(
+fn chunk_ends(
     records: &[Bytes],
     limit: usize,
     cost: impl Fn(&Bytes) -> usize,
@@ -111,63 +260,6 @@ pub(super) fn chunk_ends(
         ends.push(records.len());
     }
     Ok(ends)
-}
-
-/// Posts one body, retrying on network errors, 408, 429 and 5xx. Returns the successful
-/// response's body.
-pub(super) async fn post_with_retries(
-    client: &reqwest::Client,
-    url: &url::Url,
-    headers: &HeaderMap,
-    body: &Bytes,
-    retry: &RetryPolicy,
-) -> Result<Bytes, SinkFailure> {
-    let mut retries = 0;
-    loop {
-        let failure = match post_once(client, url, headers, body).await {
-            Ok(response) => return Ok(response),
-            Err(failure) => failure,
-        };
-        if !failure.is_retryable() || retries >= retry.max_retries {
-            return Err(failure);
-        }
-        let delay = retry.delay(retries, failure.retry_after());
-        tracing::warn!(url = %url, error = %failure, retry_in = ?delay, "Request failed, retrying.");
-        tokio::time::sleep(delay).await;
-        retries += 1;
-    }
-}
-
-async fn post_once(
-    client: &reqwest::Client,
-    url: &url::Url,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Bytes, SinkFailure> {
-    let request_failed = |source| SinkFailure::Request {
-        url: url.to_string(),
-        source,
-    };
-    let response = client
-        .post(url.clone())
-        .headers(headers.clone())
-        .body(body.clone())
-        .send()
-        .await
-        .map_err(request_failed)?;
-    let status = response.status();
-    let retry_after = parse_retry_after(response.headers());
-    let body = response.bytes().await.map_err(request_failed)?;
-    if status.is_success() {
-        Ok(body)
-    } else {
-        Err(SinkFailure::HttpStatus {
-            url: url.to_string(),
-            status: status.as_u16(),
-            body: body_excerpt(&body),
-            retry_after,
-        })
-    }
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare from these APIs and ignored).
@@ -194,13 +286,43 @@ pub(super) fn body_excerpt(body: &[u8]) -> String {
 }
 
 /// A header value that must never show up in Debug output or logs.
-pub(super) fn sensitive_header(value: &str) -> Result<HeaderValue, SinkBuildError> {
+fn sensitive_header(value: &str) -> Result<HeaderValue, SinkBuildError> {
     let mut header = HeaderValue::from_str(value).map_err(|_| SinkBuildError::Invalid {
         what: "credential",
         reason: "it holds characters that cannot go in an HTTP header".to_owned(),
     })?;
     header.set_sensitive(true);
     Ok(header)
+}
+
+/// What the HTTP sinks' tests share.
+#[cfg(test)]
+pub(super) mod testing {
+    use std::time::Duration;
+
+    use super::HttpOptions;
+    use crate::retry::RetryPolicy;
+
+    /// Settings for a loopback mock server: plain http, short timeout, quick retries.
+    pub(in crate::sink) fn options(max_retries: u32) -> HttpOptions {
+        HttpOptions {
+            timeout: Duration::from_secs(5),
+            retry: RetryPolicy {
+                max_retries,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(5),
+            },
+            ca_file: None,
+            allow_http: true,
+        }
+    }
+
+    /// Fails the test instead of hanging when `future` takes over 20 s.
+    pub(in crate::sink) async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(20), future)
+            .await
+            .unwrap()
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,9 @@
 //! mismatch makes it answer 500). Batches are split into requests under the size limit.
 
 use bytes::Bytes;
-use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 use url::Url;
 
-use super::http::{self, HttpOptions};
+use super::http::{self, Endpoint, HttpClient, HttpOptions};
 use super::{Sink, SinkBuildError, SinkError, SinkFailure, reject_multiline};
 use crate::config::{Compression, RecordFormat, Secret, XsiamLogFormat, XsiamOutput};
 
@@ -68,49 +67,35 @@ impl XsiamOptions {
 /// Sends batches to the XSIAM HTTP log collector; see the [module docs](self).
 #[derive(Debug)]
 pub struct XsiamSink {
-    client: reqwest::Client,
-    endpoint: Url,
-    headers: HeaderMap,
-    compression: Compression,
+    http: HttpClient,
+    endpoint: Endpoint,
     max_request_bytes: usize,
-    retry: crate::retry::RetryPolicy,
-    closed: bool,
 }
 
 impl XsiamSink {
     /// Builds the sink (no request is made until the first batch).
     pub fn new(options: &XsiamOptions) -> Result<Self, SinkBuildError> {
-        options.http.check_scheme(&options.url)?;
-        let endpoint = event_endpoint(&options.url);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            AUTHORIZATION,
-            http::sensitive_header(options.api_key.expose())?,
-        );
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(match options.log_format {
-                XsiamLogFormat::Json => "application/json",
-                XsiamLogFormat::Text => "text/plain",
-            }),
-        );
-        if options.compression == Compression::Gzip {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        }
+        let http = HttpClient::new(&options.http, &options.url)?;
+        let content_type = match options.log_format {
+            XsiamLogFormat::Json => "application/json",
+            XsiamLogFormat::Text => "text/plain",
+        };
+        let endpoint = Endpoint::new(
+            event_endpoint(&options.url),
+            options.api_key.expose(),
+            content_type,
+            options.compression,
+        )?;
         Ok(Self {
-            client: options.http.client()?,
+            http,
             endpoint,
-            headers,
-            compression: options.compression,
             max_request_bytes: options.max_request_bytes.max(1),
-            retry: options.http.retry,
-            closed: false,
         })
     }
 
     /// The URL requests go to.
     pub fn endpoint(&self) -> &Url {
-        &self.endpoint
+        self.endpoint.url()
     }
 }
 
@@ -127,22 +112,13 @@ fn event_endpoint(base: &Url) -> Url {
 #[async_trait::async_trait]
 impl Sink for XsiamSink {
     async fn send(&mut self, mut batch: Vec<Bytes>) -> Result<(), SinkError> {
-        if self.closed {
-            return Err(SinkError::new(SinkFailure::Closed, batch));
+        if let Err(failure) = self.http.check_open() {
+            return Err(SinkError::new(failure, batch));
         }
         batch = reject_multiline(batch)?;
-        let ends = match http::chunk_ends(&batch, self.max_request_bytes, |r| r.len() + 1) {
+        let ends = match http::request_ends(&batch, self.max_request_bytes, |r| r.len() + 1) {
             Ok(ends) => ends,
-            Err(index) => {
-                let failure = SinkFailure::InvalidRecord {
-                    index,
-                    reason: format!(
-                        "it is larger than the request limit of {} bytes",
-                        self.max_request_bytes
-                    ),
-                };
-                return Err(SinkError::new(failure, batch));
-            }
+            Err(failure) => return Err(SinkError::new(failure, batch)),
         };
         let mut start = 0;
         for end in ends {
@@ -152,22 +128,7 @@ impl Sink for XsiamSink {
                 raw.extend_from_slice(record);
                 raw.push(b'\n');
             }
-            let sent = match http::finish_body(raw, self.compression) {
-                Ok(body) => http::post_with_retries(
-                    &self.client,
-                    &self.endpoint,
-                    &self.headers,
-                    &body,
-                    &self.retry,
-                )
-                .await
-                .map(drop),
-                Err(source) => Err(SinkFailure::Io {
-                    target: "gzip".to_owned(),
-                    source,
-                }),
-            };
-            if let Err(failure) = sent {
+            if let Err(failure) = self.http.post(&self.endpoint, raw).await {
                 return Err(SinkError::new(failure, batch.split_off(start)));
             }
             start = end;
@@ -176,32 +137,27 @@ impl Sink for XsiamSink {
     }
 
     async fn flush(&mut self) -> Result<(), SinkFailure> {
-        if self.closed {
-            Err(SinkFailure::Closed)
-        } else {
-            Ok(())
-        }
+        self.http.check_open()
     }
 
     async fn close(&mut self) -> Result<(), SinkFailure> {
-        self.closed = true;
+        self.http.close();
         Ok(())
     }
 
     fn describe(&self) -> String {
-        format!("xsiam {}", self.endpoint)
+        format!("xsiam {}", self.endpoint.url())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::io::Read;
-    use std::time::Duration;
 
     use httpmock::prelude::*;
 
     use super::*;
-    use crate::retry::RetryPolicy;
+    use crate::sink::http::testing::bounded;
 
     fn options(server: &MockServer) -> XsiamOptions {
         XsiamOptions {
@@ -210,16 +166,7 @@ mod tests {
             compression: Compression::None,
             log_format: XsiamLogFormat::Json,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
-            http: HttpOptions {
-                timeout: Duration::from_secs(5),
-                retry: RetryPolicy {
-                    max_retries: 2,
-                    initial_backoff: Duration::from_millis(1),
-                    max_backoff: Duration::from_millis(5),
-                },
-                ca_file: None,
-                allow_http: true,
-            },
+            http: http::testing::options(2),
         }
     }
 
@@ -227,12 +174,6 @@ mod tests {
         (0..n)
             .map(|i| Bytes::from(format!("{{\"n\":{i}}}")))
             .collect()
-    }
-
-    async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
-        tokio::time::timeout(Duration::from_secs(20), future)
-            .await
-            .unwrap()
     }
 
     #[tokio::test]
