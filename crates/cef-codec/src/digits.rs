@@ -3,10 +3,9 @@
 
 use std::net::Ipv4Addr;
 
-/// Appends the decimal digits of `value`.
-pub(crate) fn push_u64(out: &mut String, mut value: u64) {
+/// Writes the decimal digits of `value` at the end of `digits`; returns where they start.
+fn digits_of(mut value: u64, digits: &mut [u8; 20]) -> usize {
     // u64::MAX has 20 digits.
-    let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {
         start -= 1;
@@ -16,9 +15,15 @@ pub(crate) fn push_u64(out: &mut String, mut value: u64) {
         digits[start] = b'0' + digit;
         value /= 10;
         if value == 0 {
-            break;
+            return start;
         }
     }
+}
+
+/// Appends the decimal digits of `value`.
+pub(crate) fn push_u64(out: &mut String, value: u64) {
+    let mut digits = [0u8; 20];
+    let start = digits_of(value, &mut digits);
     push_ascii(out, &digits[start..]);
 }
 
@@ -37,12 +42,26 @@ pub(crate) fn push_i64(out: &mut String, value: i64) {
 
 /// Appends an IPv4 address in dotted decimal, as its `Display` writes it.
 pub(crate) fn push_ipv4(out: &mut String, address: Ipv4Addr) {
+    let mut text = [0u8; 15];
+    let mut len = 0;
     for (index, octet) in address.octets().into_iter().enumerate() {
         if index > 0 {
-            out.push('.');
+            text[len] = b'.';
+            len += 1;
         }
-        push_u64(out, octet.into());
+        let (hundreds, tens, ones) = (octet / 100, octet / 10 % 10, octet % 10);
+        if hundreds > 0 {
+            text[len] = b'0' + hundreds;
+            len += 1;
+        }
+        if hundreds > 0 || tens > 0 {
+            text[len] = b'0' + tens;
+            len += 1;
+        }
+        text[len] = b'0' + ones;
+        len += 1;
     }
+    push_ascii(out, &text[..len]);
 }
 
 /// Six octets as upper-case hexadecimal separated by colons.
