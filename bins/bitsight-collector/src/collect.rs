@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bitsight_api::{AlertsQuery, Client, Finding, FindingsExpand, FindingsQuery, FindingsSort};
 use bytes::Bytes;
@@ -32,6 +32,11 @@ const PAGE_OVERLAP: u64 = 8;
 const MAX_RESTARTS: u32 = 20;
 /// Records buffered between the fetching tasks and the delivery loop.
 const CHANNEL_CAPACITY: usize = 2048;
+/// How often confirmed cursors are made durable during a cycle. A durable commit costs
+/// milliseconds (fsync), so committing per batch would cap throughput; a crash repeats
+/// at most this much confirmed delivery (never skips it), and the cycle's end commits
+/// whatever is left.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
 
 /// A company to collect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,10 +280,11 @@ pub async fn run_cycle(
     let commit_streams = Arc::clone(&streams);
     let commit_pending = Arc::clone(&pending);
     let lookback = plan.lookback_days;
+    let mut dirty = BTreeSet::new();
+    let mut last_commit = Instant::now();
     let commit = |seq: &u64| -> Result<(), CheckpointError> {
         let mut pending = lock(&commit_pending);
         let mut streams = lock(&commit_streams);
-        let mut dirty = BTreeSet::new();
         while pending.front().is_some_and(|p| p.seq <= *seq) {
             let Some(done) = pending.pop_front() else {
                 break;
@@ -290,9 +296,9 @@ pub async fn run_cycle(
             }
             dirty.insert(done.stream);
         }
-        for index in dirty {
-            let state = &streams[index];
-            store.commit(&state.name, &state.cursor)?;
+        if last_commit.elapsed() >= COMMIT_INTERVAL {
+            commit_dirty(store, &streams, &mut dirty)?;
+            last_commit = Instant::now();
         }
         Ok(())
     };
@@ -305,6 +311,8 @@ pub async fn run_cycle(
     let result = deliver(source, sink, commit, &options, shutdown).await;
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
+    // Whatever the outcome, what the sink confirmed becomes durable now.
+    commit_dirty(store, &lock(&streams), &mut dirty)?;
     let mut report = CycleReport {
         delivered,
         companies: plan.companies.len(),
@@ -319,6 +327,19 @@ pub async fn run_cycle(
         Err(error) => return Err(CycleError::Delivery(error.to_string())),
     }
     Ok(report)
+}
+
+/// Durably commits the cursors of the streams in `dirty`, emptying it.
+fn commit_dirty(
+    store: &CheckpointStore,
+    streams: &[StreamState],
+    dirty: &mut BTreeSet<usize>,
+) -> Result<(), CheckpointError> {
+    while let Some(index) = dirty.pop_first() {
+        let state = &streams[index];
+        store.commit(&state.name, &state.cursor)?;
+    }
+    Ok(())
 }
 
 fn load_streams(plan: &Plan, store: &CheckpointStore) -> Result<Vec<StreamState>, CheckpointError> {

@@ -61,9 +61,32 @@ pub(crate) struct Pager {
     company: Option<String>,
 }
 
+/// The next page, already requested while the caller works through the current one.
+/// Dropping it cancels the request.
+struct Prefetch {
+    url: Url,
+    body: tokio::task::JoinHandle<Result<bytes::Bytes, ApiError>>,
+}
+
+impl Prefetch {
+    fn start(client: &Client, url: Url, endpoint: Endpoint) -> Self {
+        let client = client.clone();
+        let target = url.clone();
+        let body = tokio::spawn(async move { client.get_bytes(&target, &endpoint).await });
+        Self { url, body }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.body.abort();
+    }
+}
+
 struct State<F> {
     client: Client,
     next: Option<Url>,
+    prefetch: Option<Prefetch>,
     pending_error: Option<ApiError>,
     company: Option<String>,
     /// Offset just past the last result delivered.
@@ -102,6 +125,7 @@ impl Pager {
             position: next.as_ref().and_then(offset_of).unwrap_or(0),
             client: self.client,
             next,
+            prefetch: None,
             pending_error,
             company: self.company,
             empty_retries: 0,
@@ -126,7 +150,14 @@ where
             return Ok(None);
         };
         let endpoint = endpoint_of(&url, state.company.as_deref());
-        let body = state.client.get_bytes(&url, &endpoint).await?;
+        let body = match state.prefetch.take() {
+            Some(mut prefetch) if prefetch.url == url => match (&mut prefetch.body).await {
+                Ok(body) => body?,
+                // The task was cancelled or panicked: ask again in this task.
+                Err(_) => state.client.get_bytes(&url, &endpoint).await?,
+            },
+            _ => state.client.get_bytes(&url, &endpoint).await?,
+        };
         let company = state.company.as_deref().unwrap_or_default();
         let page = (state.decode)(&body, company).map_err(|source| ApiError::Decode {
             endpoint: endpoint.clone(),
@@ -164,6 +195,11 @@ where
         state.position = page_offset.saturating_add(len);
         // A next link back to this very page would loop forever.
         state.next = next.filter(|next| *next != url);
+        // Ask for the next page now, so it travels while this one is consumed.
+        state.prefetch = state.next.as_ref().map(|next| {
+            let endpoint = endpoint_of(next, state.company.as_deref());
+            Prefetch::start(&state.client, next.clone(), endpoint)
+        });
         return Ok(Some((page.items, state)));
     }
 }

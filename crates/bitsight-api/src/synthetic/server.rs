@@ -1,7 +1,8 @@
 //! The loopback HTTP server over a [`SyntheticPortfolio`].
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -96,19 +97,42 @@ impl Fault {
     }
 }
 
+/// The server's state. Pages are rendered under a shared read lock on the portfolio, so
+/// requests for different companies (or pages) render in parallel; only changes to the
+/// portfolio (`add_findings`, ...) take it exclusively.
 struct Shared {
-    portfolio: SyntheticPortfolio,
-    faults: Vec<Fault>,
+    portfolio: RwLock<SyntheticPortfolio>,
+    faults: Mutex<Vec<Fault>>,
     authorization: String,
     base: String,
-    requests: u64,
+    requests: AtomicU64,
 }
 
-type SharedState = Arc<Mutex<Shared>>;
+type SharedState = Arc<Shared>;
 
-fn lock(shared: &SharedState) -> MutexGuard<'_, Shared> {
-    // A panic elsewhere cannot leave the portfolio half-updated in a way that matters here.
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
+/// What the renderers read: the portfolio as it is and the server's own URL.
+struct View<'a> {
+    portfolio: &'a SyntheticPortfolio,
+    base: &'a str,
+}
+
+// A panic elsewhere cannot leave the portfolio half-updated in a way that matters here.
+impl Shared {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, SyntheticPortfolio> {
+        self.portfolio
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, SyntheticPortfolio> {
+        self.portfolio
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn faults(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// A running synthetic server. Dropping it stops the server.
@@ -125,9 +149,9 @@ pub struct ServerHandle {
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
-            .field("companies", &self.portfolio.companies.len())
-            .field("faults", &self.faults)
-            .field("requests", &self.requests)
+            .field("companies", &self.read().companies.len())
+            .field("faults", &*self.faults())
+            .field("requests", &self.requests.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
@@ -151,16 +175,16 @@ pub async fn serve_with_token(
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let base_url = Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?;
-    let shared = Arc::new(Mutex::new(Shared {
-        portfolio,
-        faults: Vec::new(),
+    let shared = Arc::new(Shared {
+        portfolio: RwLock::new(portfolio),
+        faults: Mutex::new(Vec::new()),
         authorization: format!(
             "Basic {}",
             base64(format!("{}:", token.expose()).as_bytes())
         ),
         base: format!("http://{addr}"),
-        requests: 0,
-    }));
+        requests: AtomicU64::new(0),
+    });
     let router = Router::new()
         .fallback(handle)
         .with_state(Arc::clone(&shared));
@@ -212,25 +236,23 @@ impl ServerHandle {
     /// Adds `count` findings first seen on `first_seen` to company `company` (by
     /// index) while the server runs; returns how many were added.
     pub fn add_findings(&self, company: usize, count: usize, first_seen: Date) -> usize {
-        lock(&self.shared)
-            .portfolio
-            .add_findings(company, count, first_seen)
+        self.shared.write().add_findings(company, count, first_seen)
     }
 
     /// Queues a fault; faults apply in the order injected.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.shared).faults.push(fault);
+        self.shared.faults().push(fault);
     }
 
     /// Requests answered so far (faults and refusals included).
     #[must_use]
     pub fn requests(&self) -> u64 {
-        lock(&self.shared).requests
+        self.shared.requests.load(Ordering::Relaxed)
     }
 
     /// Runs `read` on the portfolio as it is now (added findings included).
     pub fn with_portfolio<R>(&self, read: impl FnOnce(&SyntheticPortfolio) -> R) -> R {
-        read(&lock(&self.shared).portfolio)
+        read(&self.shared.read())
     }
 
     /// Stops the server and waits for it.
@@ -405,12 +427,11 @@ fn paged(
 }
 
 async fn handle(State(shared): State<SharedState>, request: Request) -> Response {
-    let mut state = lock(&shared);
-    state.requests += 1;
+    shared.requests.fetch_add(1, Ordering::Relaxed);
     let authorized = request
         .headers()
         .get(header::AUTHORIZATION)
-        .is_some_and(|value| value.as_bytes() == state.authorization.as_bytes());
+        .is_some_and(|value| value.as_bytes() == shared.authorization.as_bytes());
     if !authorized {
         return detail(StatusCode::UNAUTHORIZED, "Invalid token.");
     }
@@ -429,17 +450,26 @@ async fn handle(State(shared): State<SharedState>, request: Request) -> Response
         .get("offset")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    if let Some(fault) = state
-        .faults
-        .iter_mut()
-        .find(|fault| fault.applies(is_findings, offset))
-    {
-        fault.consume();
-        let fault = fault.clone();
-        state.faults.retain(|fault| !fault.exhausted());
-        return fault_response(&fault, &state, &segments, offset);
+    let fault = {
+        let mut faults = shared.faults();
+        let fault = faults
+            .iter_mut()
+            .find(|fault| fault.applies(is_findings, offset))
+            .map(|fault| {
+                fault.consume();
+                fault.clone()
+            });
+        faults.retain(|fault| !fault.exhausted());
+        fault
+    };
+    let current = shared.read();
+    let state = &View {
+        portfolio: &current,
+        base: &shared.base,
+    };
+    if let Some(fault) = fault {
+        return fault_response(&fault, state, &segments, offset);
     }
-    let state = &*state;
     let result = match segments.as_slice() {
         ["ratings", "v1", "companies"] => Ok(companies(state)),
         ["ratings", "v1", "companies", guid] => {
@@ -461,7 +491,7 @@ async fn handle(State(shared): State<SharedState>, request: Request) -> Response
     result.unwrap_or_else(Refusal::into_response)
 }
 
-fn fault_response(fault: &Fault, state: &Shared, segments: &[&str], offset: u64) -> Response {
+fn fault_response(fault: &Fault, state: &View<'_>, segments: &[&str], offset: u64) -> Response {
     match fault {
         Fault::RateLimit { retry_after, .. } => {
             let mut response = detail(StatusCode::TOO_MANY_REQUESTS, "Rate Limit Reached");
@@ -491,7 +521,7 @@ fn fault_response(fault: &Fault, state: &Shared, segments: &[&str], offset: u64)
     }
 }
 
-fn company_of<'a>(state: &'a Shared, guid: &str) -> Result<&'a SynthCompany, Refusal> {
+fn company_of<'a>(state: &'a View<'_>, guid: &str) -> Result<&'a SynthCompany, Refusal> {
     state
         .portfolio
         .companies
@@ -505,7 +535,7 @@ fn company_of<'a>(state: &'a Shared, guid: &str) -> Result<&'a SynthCompany, Ref
         })
 }
 
-fn company_summary(state: &Shared, company: &SynthCompany) -> serde_json::Value {
+fn company_summary(state: &View<'_>, company: &SynthCompany) -> serde_json::Value {
     let last = format_date(state.portfolio.spec.last_date);
     json!({
         "guid": company.guid,
@@ -534,7 +564,7 @@ fn company_summary(state: &Shared, company: &SynthCompany) -> serde_json::Value 
     })
 }
 
-fn companies(state: &Shared) -> Response {
+fn companies(state: &View<'_>) -> Response {
     let list: Vec<_> = state
         .portfolio
         .companies
@@ -556,7 +586,7 @@ fn companies(state: &Shared) -> Response {
     json_response(StatusCode::OK, body.to_string().into_bytes())
 }
 
-fn company_details(state: &Shared, company: &SynthCompany) -> Response {
+fn company_details(state: &View<'_>, company: &SynthCompany) -> Response {
     let details: serde_json::Map<String, serde_json::Value> = RiskVector::KNOWN
         .iter()
         .enumerate()
@@ -711,7 +741,7 @@ impl FindingFilter {
 }
 
 fn findings(
-    state: &Shared,
+    state: &View<'_>,
     company: &SynthCompany,
     path: &str,
     params: &Params,
@@ -755,7 +785,7 @@ fn findings(
     };
     let count = u64::try_from(count).unwrap_or(u64::MAX);
     Ok(paged(
-        &state.base,
+        state.base,
         path,
         params,
         offset,
@@ -821,7 +851,7 @@ fn statistics(company: &SynthCompany, params: &Params) -> Result<Response, Refus
     Ok(json_response(StatusCode::OK, body.to_string().into_bytes()))
 }
 
-fn portfolio(state: &Shared, path: &str, params: &Params) -> Result<Response, Refusal> {
+fn portfolio(state: &View<'_>, path: &str, params: &Params) -> Result<Response, Refusal> {
     let limit = params.number("limit", 100)?.clamp(1, 1000);
     let offset = params.number("offset", 0)?;
     let companies = &state.portfolio.companies;
@@ -833,7 +863,7 @@ fn portfolio(state: &Shared, path: &str, params: &Params) -> Result<Response, Re
         .min(companies.len());
     let count = u64::try_from(companies.len()).unwrap_or(u64::MAX);
     Ok(paged(
-        &state.base,
+        state.base,
         path,
         params,
         offset,
@@ -858,7 +888,7 @@ const ALERT_TYPES: &[&str] = &[
 ];
 const ALERT_SEVERITIES: &[&str] = &["WARN", "CRITICAL", "INCREASE", "DECREASE"];
 
-fn alerts(state: &Shared, path: &str, params: &Params) -> Result<Response, Refusal> {
+fn alerts(state: &View<'_>, path: &str, params: &Params) -> Result<Response, Refusal> {
     let gte = params.date("alert_date_gte")?;
     let lte = params.date("alert_date_lte")?;
     let company_guid = params.get("company_guid");
@@ -888,7 +918,7 @@ fn alerts(state: &Shared, path: &str, params: &Params) -> Result<Response, Refus
         .min(all.len());
     let count = u64::try_from(all.len()).unwrap_or(u64::MAX);
     Ok(paged(
-        &state.base,
+        state.base,
         path,
         params,
         offset,
