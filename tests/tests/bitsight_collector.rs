@@ -685,3 +685,83 @@ fn demo_needs_nothing() {
             .any(|l| l.contains("\"event_kind\":\"finding\""))
     );
 }
+
+/// Every delivered event of `kind` (`finding`, `finding_update`), with how often.
+fn delivered_of_kind(bench: &Bench, kind: &str) -> BTreeMap<Key, usize> {
+    let text = std::fs::read_to_string(bench.output()).unwrap_or_default();
+    let mut counts = BTreeMap::new();
+    for line in text.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        if event["event_kind"] == kind {
+            let company = event["company_guid"].as_str().unwrap_or_default();
+            *counts.entry(key_of(company, &event)).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn track_updates_emits_a_moved_finding_again_exactly_once() {
+    let bench = Bench::new(2, 100);
+    bench.write_config("track_updates = true");
+    bench.run_once();
+    let before = delivered_of_kind(&bench, "finding_update");
+    // Five findings of the first company are seen again today.
+    assert_eq!(bench.server().touch_findings(0, 5, today()), 5);
+    let guid = bench
+        .server()
+        .with_portfolio(|p| p.company_guids()[0].clone());
+    let moved: BTreeSet<Key> = bench.server().with_portfolio(|p| {
+        p.findings_json(0)
+            .iter()
+            .take(5)
+            .map(|json| key_of(&guid, &serde_json::from_str(json).unwrap()))
+            .collect()
+    });
+    bench.run_once();
+    bench.run_once();
+    let after = delivered_of_kind(&bench, "finding_update");
+    let new_updates: BTreeMap<Key, usize> = after
+        .iter()
+        .filter(|(key, n)| before.get(*key) != Some(*n))
+        .map(|(key, n)| (key.clone(), n - before.get(key).copied().unwrap_or(0)))
+        .collect();
+    let expected: BTreeMap<Key, usize> = moved.into_iter().map(|key| (key, 1)).collect();
+    assert_eq!(
+        new_updates, expected,
+        "each moved finding once, as an update"
+    );
+    // The findings themselves were delivered once, as findings, in the first run.
+    assert_exactly(
+        &delivered_of_kind(&bench, "finding"),
+        &bench.expected_since(window_start()),
+    );
+}
+
+#[test]
+fn a_result_set_shrinking_during_a_run_loses_and_repeats_nothing() {
+    let bench = Bench::new(1, 300);
+    bench.write_config("");
+    let child = start_slow_run(&bench);
+    // Findings age out mid-run: every later finding's offset shifts down by 40.
+    assert_eq!(bench.server().remove_findings(0, 40), 40);
+    let output = wait_with_limit(child, LIMIT);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    bench.run_once();
+    let delivered = bench.delivered();
+    let twice: Vec<_> = delivered.iter().filter(|(_, n)| **n > 1).take(3).collect();
+    assert!(twice.is_empty(), "delivered more than once e.g. {twice:?}");
+    // Everything still there was delivered; the removed ones may or may not have been.
+    let got: BTreeSet<Key> = delivered.keys().cloned().collect();
+    let still_there = bench.expected_since(window_start());
+    let missing: Vec<_> = still_there.difference(&got).take(3).collect();
+    assert!(
+        missing.is_empty(),
+        "missing {} e.g. {missing:?}",
+        still_there.difference(&got).count()
+    );
+}

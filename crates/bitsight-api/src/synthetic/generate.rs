@@ -248,6 +248,32 @@ impl SyntheticPortfolio {
         }
         count
     }
+
+    /// Moves the last-seen date of one company's `count` earliest findings (in
+    /// first-seen order) to `last_seen`, as when Bitsight sees them again; returns how
+    /// many moved.
+    pub fn touch_findings(&mut self, company: usize, count: usize, last_seen: Date) -> usize {
+        let Some(synth) = self.companies.get_mut(company) else {
+            return 0;
+        };
+        let moved = count.min(synth.findings.len());
+        for finding in &mut synth.findings[..moved] {
+            finding.last_seen = last_seen.max(finding.first_seen);
+        }
+        moved
+    }
+
+    /// Removes one company's `count` earliest findings (in first-seen order), as when
+    /// findings age out, so every later finding's offset shifts down; returns how many
+    /// were removed.
+    pub fn remove_findings(&mut self, company: usize, count: usize) -> usize {
+        let Some(synth) = self.companies.get_mut(company) else {
+            return 0;
+        };
+        let removed = count.min(synth.findings.len());
+        synth.findings.drain(..removed);
+        removed
+    }
 }
 
 fn new_finding(

@@ -239,6 +239,20 @@ impl ServerHandle {
         self.shared.write().add_findings(company, count, first_seen)
     }
 
+    /// Moves the last-seen date of company `company`'s `count` earliest findings to
+    /// `last_seen` while the server runs; returns how many moved.
+    pub fn touch_findings(&self, company: usize, count: usize, last_seen: Date) -> usize {
+        self.shared
+            .write()
+            .touch_findings(company, count, last_seen)
+    }
+
+    /// Removes company `company`'s `count` earliest findings while the server runs;
+    /// returns how many were removed.
+    pub fn remove_findings(&self, company: usize, count: usize) -> usize {
+        self.shared.write().remove_findings(company, count)
+    }
+
     /// Queues a fault; faults apply in the order injected.
     pub fn inject(&self, fault: Fault) {
         self.shared.faults().push(fault);
