@@ -105,8 +105,6 @@ pub type BulkState = BTreeMap<Kind, BulkProgress>;
 
 /// Checkpoint name of the bulk offsets.
 const BULK_CHECKPOINT: &str = "bulk";
-/// How often a bulk run commits its offsets (see `run`).
-const BULK_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What a run did, per type.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -382,13 +380,6 @@ pub async fn run(
     };
     let options = DeliveryOptions {
         max_batch_records: tenant.export.batch_records,
-        // A durable commit costs several milliseconds of fsyncs; a bulk run of a big
-        // inventory confirms a batch every few milliseconds, so it commits once a second
-        // (a crash re-sends at most that second). Incremental runs commit every batch.
-        commit_interval: match mode {
-            Mode::Bulk { .. } => BULK_COMMIT_INTERVAL,
-            Mode::Incremental => Duration::ZERO,
-        },
         pipeline: tenant.name.to_owned(),
         counters: tenant.counters.clone(),
         ..DeliveryOptions::default()
