@@ -7,14 +7,18 @@
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The path of a workspace binary built beside this test (`target/<profile>/NAME`).
+/// The path of a workspace binary, built (or found up to date) in this test's own
+/// target directory and profile.
 ///
-/// `cargo test --workspace` builds every binary before it runs any test; running this
-/// package alone needs `cargo build --workspace` first, and the panic says so.
+/// `cargo test` builds a binary only for its own package's integration tests, so this
+/// package asks cargo for the binary once per test process; that also keeps a stale
+/// binary from being tested.
 pub fn bin_path(name: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let test_exe = std::env::current_exe().unwrap_or_default();
     // target/<profile>/deps/<test-exe> -> target/<profile>/<name>
     let profile_dir = test_exe
@@ -22,13 +26,41 @@ pub fn bin_path(name: &str) -> PathBuf {
         .and_then(|deps| deps.parent())
         .map(PathBuf::from)
         .unwrap_or_default();
-    let path = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} is not built: run `cargo build --workspace` (or `cargo test --workspace`) first",
-        path.display()
-    );
-    path
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !built.iter().any(|done| done == name) {
+        build(name, &profile_dir);
+        built.push(name.to_owned());
+    }
+    profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn build(name: &str, profile_dir: &std::path::Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+    let mut command = Command::new(cargo);
+    command.args([
+        "build",
+        "--quiet",
+        "--manifest-path",
+        workspace,
+        "--bin",
+        name,
+    ]);
+    if let Some(target_dir) = profile_dir.parent() {
+        command.arg("--target-dir").arg(target_dir);
+    }
+    if profile_dir
+        .file_name()
+        .is_some_and(|profile| profile == "release")
+    {
+        command.arg("--release");
+    }
+    let status = command
+        .status()
+        .unwrap_or_else(|error| panic!("cannot run cargo to build {name}: {error}"));
+    assert!(status.success(), "cargo build --bin {name} failed");
 }
 
 /// A command for the named workspace binary.
