@@ -4,7 +4,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroU32;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -236,26 +239,20 @@ impl Client {
     }
 
     /// Every device, page by page (`device/list`), sorted by MAC address.
-    pub fn devices(
-        &self,
-        query: &DeviceQuery,
-    ) -> impl Stream<Item = Result<Device, ApiError>> + Send + Unpin + 'static {
+    /// [`Records::total`] gives the API's count for a progress display.
+    pub fn devices(&self, query: &DeviceQuery) -> Records<Device> {
         self.list(Endpoint::DeviceList, "devices", query.params())
     }
 
     /// Every alert, page by page (`alert/list`), oldest first by default.
-    pub fn alerts(
-        &self,
-        query: &AlertQuery,
-    ) -> impl Stream<Item = Result<Alert, ApiError>> + Send + Unpin + 'static {
+    /// [`Records::total`] gives the API's count for a progress display.
+    pub fn alerts(&self, query: &AlertQuery) -> Records<Alert> {
         self.list(Endpoint::AlertList, "items", query.params())
     }
 
     /// Every vulnerability instance, page by page (`vulnerability/list?groupby=device`).
-    pub fn vulnerabilities(
-        &self,
-        query: &VulnerabilityQuery,
-    ) -> impl Stream<Item = Result<Vulnerability, ApiError>> + Send + Unpin + 'static {
+    /// [`Records::total`] gives the API's count, when it sends one.
+    pub fn vulnerabilities(&self, query: &VulnerabilityQuery) -> Records<Vulnerability> {
         self.list(Endpoint::VulnerabilityList, "items", query.params())
     }
 
@@ -323,15 +320,11 @@ impl Client {
             .map(drop)
     }
 
-    fn list<R>(
-        &self,
-        endpoint: Endpoint,
-        key: &'static str,
-        params: Params,
-    ) -> impl Stream<Item = Result<R, ApiError>> + Send + Unpin + 'static
+    fn list<R>(&self, endpoint: Endpoint, key: &'static str, params: Params) -> Records<R>
     where
         R: Record + DeserializeOwned + Send + 'static,
     {
+        let total = Arc::new(AtomicU64::new(UNKNOWN_TOTAL));
         let pager = Pager {
             client: self.clone(),
             endpoint,
@@ -344,9 +337,10 @@ impl Client {
             stale_pages: 0,
             full_page_bytes: None,
             prefetched: None,
+            total: Arc::clone(&total),
         };
         // Boxed so callers get an `Unpin` stream they can poll without pinning.
-        Box::pin(futures::stream::unfold(pager, |mut pager| async move {
+        let pages = Box::pin(futures::stream::unfold(pager, |mut pager| async move {
             loop {
                 if let Some(record) = pager.buffer.next() {
                     return Some((Ok(record), pager));
@@ -359,7 +353,8 @@ impl Client {
                     return Some((Err(error), pager));
                 }
             }
-        }))
+        }));
+        Records { pages, total }
     }
 
     async fn single<R: DeserializeOwned>(
@@ -659,6 +654,49 @@ impl Attempts {
     }
 }
 
+/// `Records::total` before a page reported one.
+const UNKNOWN_TOTAL: u64 = u64::MAX;
+
+/// The records of one list (devices, alerts or vulnerabilities), fetched page by page as
+/// the stream is polled. Ends on a short page (never on the reported total), after the
+/// first error, and never yields a record id twice.
+#[must_use = "a stream does nothing unless polled"]
+pub struct Records<R> {
+    pages: Pin<Box<dyn Stream<Item = Result<R, ApiError>> + Send>>,
+    total: Arc<AtomicU64>,
+}
+
+impl<R> Records<R> {
+    /// How many records the list holds by the API's own count (its `total`), as reported
+    /// with the latest page fetched: `None` until the first page has arrived (so after the
+    /// first `next()` returns) or when the API sends no total.
+    ///
+    /// An estimate for a progress display or ETA only: the set grows and shrinks while it
+    /// is paged, records already seen are not repeated, and paging never stops on it.
+    pub fn total(&self) -> Option<u64> {
+        match self.total.load(Ordering::Relaxed) {
+            UNKNOWN_TOTAL => None,
+            total => Some(total),
+        }
+    }
+}
+
+impl<R> Stream for Records<R> {
+    type Item = Result<R, ApiError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.pages.as_mut().poll_next(cx)
+    }
+}
+
+impl<R> fmt::Debug for Records<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Records")
+            .field("total", &self.total())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Paging state of one list stream.
 struct Pager<R> {
     client: Client,
@@ -677,6 +715,8 @@ struct Pager<R> {
     full_page_bytes: Option<usize>,
     /// The request for the page at `offset`, started while the previous page was decoded.
     prefetched: Option<JoinHandle<Result<Bytes, ApiError>>>,
+    /// The `total` of the latest page, shared with [`Records::total`].
+    total: Arc<AtomicU64>,
 }
 
 impl<R> Drop for Pager<R> {
@@ -715,13 +755,18 @@ impl<R: Record + DeserializeOwned> Pager<R> {
             let next = self.offset + u64::from(page_size);
             self.prefetched = Some(tokio::spawn(self.clone_request(next)));
         }
-        let records = decode_page::<R>(&body, self.key).map_err(|error| match error {
+        let page = decode_page::<R>(&body, self.key).map_err(|error| match error {
             PageError::Json(source) => ApiError::Decode { place, source },
             PageError::Missing => ApiError::MissingList {
                 place,
                 key: self.key,
             },
         })?;
+        if let Some(total) = page.total {
+            self.total
+                .store(total.min(UNKNOWN_TOTAL - 1), Ordering::Relaxed);
+        }
+        let records = page.records;
         let received = records.len();
         let fresh: Vec<R> = records
             .into_iter()
@@ -780,27 +825,56 @@ enum PageError {
     Missing,
 }
 
-fn decode_page<R: DeserializeOwned>(body: &[u8], key: &'static str) -> Result<Vec<R>, PageError> {
+/// One decoded list page.
+struct Page<R> {
+    records: Vec<R>,
+    /// The list's `total` as the API reported it with this page.
+    total: Option<u64>,
+}
+
+fn decode_page<R: DeserializeOwned>(body: &[u8], key: &'static str) -> Result<Page<R>, PageError> {
     #[derive(Deserialize)]
     #[serde(bound = "R: DeserializeOwned")]
     struct DevicesPage<R> {
         devices: Option<Vec<R>>,
+        total: Option<Value>,
     }
     #[derive(Deserialize)]
     #[serde(bound = "R: DeserializeOwned")]
     struct ItemsPage<R> {
         items: Option<Vec<R>>,
+        total: Option<Value>,
     }
     // One UTF-8 check for the whole body instead of one per string; invalid UTF-8 goes
     // through the byte parser, which reports where it is.
-    let records = match (std::str::from_utf8(body), key == "devices") {
-        (Ok(text), true) => serde_json::from_str::<DevicesPage<R>>(text).map(|page| page.devices),
-        (Ok(text), false) => serde_json::from_str::<ItemsPage<R>>(text).map(|page| page.items),
-        (Err(_), true) => serde_json::from_slice::<DevicesPage<R>>(body).map(|page| page.devices),
-        (Err(_), false) => serde_json::from_slice::<ItemsPage<R>>(body).map(|page| page.items),
+    let (records, total) = match (std::str::from_utf8(body), key == "devices") {
+        (Ok(text), true) => {
+            serde_json::from_str::<DevicesPage<R>>(text).map(|page| (page.devices, page.total))
+        }
+        (Ok(text), false) => {
+            serde_json::from_str::<ItemsPage<R>>(text).map(|page| (page.items, page.total))
+        }
+        (Err(_), true) => {
+            serde_json::from_slice::<DevicesPage<R>>(body).map(|page| (page.devices, page.total))
+        }
+        (Err(_), false) => {
+            serde_json::from_slice::<ItemsPage<R>>(body).map(|page| (page.items, page.total))
+        }
     }
     .map_err(PageError::Json)?;
-    records.ok_or(PageError::Missing)
+    Ok(Page {
+        records: records.ok_or(PageError::Missing)?,
+        total: total.as_ref().and_then(total_count),
+    })
+}
+
+/// A list's `total`: a count, also when sent as a string; anything else is no total.
+fn total_count(total: &Value) -> Option<u64> {
+    match total {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 fn parse_url(what: &'static str, text: &str, allow_http: bool) -> Result<Url, ConfigError> {

@@ -6,7 +6,8 @@
 //! credentials, bearer tokens renewed before their 15 minutes run out). Lists come as
 //! [`Stream`](futures::Stream)s of records, fetched page by page (`pagelength` up to
 //! 1000), ending on a short page and never on the reported total; a record set that
-//! shifts while it is paged never repeats a record. Every request goes through a rate
+//! shifts while it is paged never repeats a record. The stream ([`Records`]) also tells
+//! the API's `total` ([`Records::total`]), an estimate for progress displays. Every request goes through a rate
 //! limiter (60 a minute by default) and is retried with jittered backoff on 429
 //! (honouring `Retry-After`), 5xx, timeouts and connection resets; the final error names
 //! the endpoint and offset ([`ApiError`]).
@@ -111,7 +112,7 @@ mod small_string;
 pub mod synthetic;
 mod time_format;
 
-pub use client::{Client, ReportStatus, StatusReport};
+pub use client::{Client, Records, ReportStatus, StatusReport};
 pub use config::{Auth, ClientConfig, MAX_PAGE_SIZE, SCM_TOKEN_URL, ScmCredentials};
 pub use cursor::{Cursor, SeenRecord};
 pub use error::{ApiError, ConfigError, Place};

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{ACCESS_KEY, CUSTOMER, KEY_ID, bounded, config, device_page, drain, fixture};
+use futures::StreamExt;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use iot_security_api::{
@@ -191,6 +192,62 @@ async fn paging_never_trusts_the_total_and_stops_on_a_short_page() {
     assert_eq!(ids, ["a", "b", "c"]);
     first.assert_calls_async(1).await;
     second.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn the_reported_total_is_known_once_the_first_page_arrived() {
+    let server = MockServer::start_async().await;
+    let mut cfg = config(&server.base_url());
+    cfg.page_size = 2;
+    let pages = [
+        (
+            "0",
+            r#"{"total": 5, "devices": [{"deviceid": "a"}, {"deviceid": "b"}]}"#,
+        ),
+        // The set grew while it was paged; a total sent as a string still counts.
+        (
+            "2",
+            r#"{"total": "6", "devices": [{"deviceid": "c"}, {"deviceid": "d"}]}"#,
+        ),
+        ("4", r#"{"devices": [{"deviceid": "e"}]}"#),
+    ];
+    for (offset, body) in pages {
+        server
+            .mock_async(|when, then| {
+                when.method(GET)
+                    .path("/pub/v4.0/device/list")
+                    .query_param("offset", offset);
+                then.status(200).body(body);
+            })
+            .await;
+    }
+    let client = Client::new(cfg).unwrap();
+    let mut devices = client.devices(&DeviceQuery::default());
+    assert_eq!(devices.total(), None, "no page fetched yet");
+    let mut totals = Vec::new();
+    bounded(async {
+        while let Some(device) = devices.next().await {
+            device.unwrap();
+            totals.push(devices.total());
+        }
+    })
+    .await;
+    // The last page sent no total: the latest one reported stays.
+    assert_eq!(totals, [Some(5), Some(5), Some(6), Some(6), Some(6)]);
+    assert_eq!(devices.total(), Some(6));
+    assert!(format!("{devices:?}").contains("Some(6)"));
+
+    let empty = MockServer::start_async().await;
+    empty
+        .mock_async(|when, then| {
+            when.method(GET).path("/pub/v4.0/alert/list");
+            then.status(200).body(r#"{"total": 0, "items": []}"#);
+        })
+        .await;
+    let client = Client::new(config(&empty.base_url())).unwrap();
+    let mut alerts = client.alerts(&AlertQuery::default());
+    assert!(bounded(alerts.next()).await.is_none());
+    assert_eq!(alerts.total(), Some(0));
 }
 
 #[tokio::test]
