@@ -4,12 +4,11 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use regex::Regex;
-use serde_json::{Map, Value as Json};
 
 use crate::compile::{self, Cmp, InItem, LambdaKind, Node, PathArg, Pattern};
 use crate::functions::{self, text};
 use crate::json_path::JsonPath;
-use crate::value::Value;
+use crate::value::{Object, Text, Value};
 
 /// The working state of one event: its columns, the `"@element"` stack and an argument
 /// stack reused across calls so evaluation does not allocate per call.
@@ -142,12 +141,12 @@ pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
             let Some(caps) = re.captures(&s) else {
                 return Value::Null;
             };
-            let mut map = Map::new();
+            let mut map = Object::new();
             for name in re.capture_names().flatten() {
                 let value = caps
                     .name(name)
-                    .map_or(Json::Null, |m| Json::String(m.as_str().to_owned()));
-                map.insert(name.to_owned(), value);
+                    .map_or(Value::Null, |m| Value::str(m.as_str()));
+                map.insert(Text::new(name), value);
             }
             Value::Object(Arc::new(map))
         }

@@ -7,10 +7,8 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use serde_json::{Map, Value as Json};
-
 use crate::time_fmt;
-use crate::value::{Number, Value};
+use crate::value::{Number, Object, Text, Value};
 
 /// A plain function: its name, arity range and implementation.
 #[derive(Debug)]
@@ -117,7 +115,7 @@ pub(crate) fn builtin(name: &str) -> Option<&'static Builtin> {
 }
 
 /// Text of a value (`to_string` semantics); `None` for null.
-pub(crate) fn text(v: &Value) -> Option<Arc<str>> {
+pub(crate) fn text(v: &Value) -> Option<Text> {
     v.to_text()
 }
 
@@ -185,7 +183,7 @@ fn to_json_string(a: &[Value]) -> Value {
     match &a[0] {
         Value::Null => Value::Null,
         Value::Str(s) => Value::Str(s.clone()),
-        other => Value::str(&other.to_json().to_string()),
+        other => Value::Str(Text::from(other.json_text())),
     }
 }
 
@@ -252,7 +250,7 @@ fn split(a: &[Value]) -> Value {
             Some(d) => d,
             None => return Value::Null,
         },
-        None => Arc::from(" "),
+        None => Text::new(" "),
     };
     let parts: Vec<Value> = if delim.is_empty() {
         s.chars()
@@ -378,7 +376,7 @@ fn arraystring(a: &[Value]) -> Value {
     let (Value::Array(items), Some(delim)) = (&a[0], text(&a[1])) else {
         return Value::Null;
     };
-    let parts: Vec<Arc<str>> = items.iter().filter_map(text).collect();
+    let parts: Vec<Text> = items.iter().filter_map(text).collect();
     let joined = parts
         .iter()
         .map(|s| &**s)
@@ -406,7 +404,7 @@ fn arraydistinct(a: &[Value]) -> Value {
     let mut seen = HashSet::new();
     let out: Vec<Value> = items
         .iter()
-        .filter(|v| seen.insert(v.to_json().to_string()))
+        .filter(|v| seen.insert(v.json_text()))
         .cloned()
         .collect();
     Value::Array(Arc::new(out))
@@ -427,28 +425,35 @@ fn arrayrange(a: &[Value]) -> Value {
 }
 
 fn object_create(a: &[Value]) -> Value {
-    let mut map = Map::new();
+    let mut map = Object::new();
     for pair in a.chunks(2) {
         let Some(key) = text(&pair[0]) else {
             continue;
         };
-        let value = pair.get(1).map_or(Json::Null, Value::to_json);
-        map.insert(key.to_string(), value);
+        // Values are stored as JSON holds them (timestamps as text).
+        let value = pair.get(1).map_or(Value::Null, Value::json_ready);
+        map.insert(key, value);
     }
     Value::Object(Arc::new(map))
 }
 
 fn object_merge(a: &[Value]) -> Value {
-    let mut map = Map::new();
+    let mut map = Object::new();
     for v in a {
-        match v {
-            Value::Object(o) => map.extend(o.iter().map(|(k, v)| (k.clone(), v.clone()))),
-            Value::Str(s) => {
-                if let Ok(Json::Object(o)) = serde_json::from_str::<Json>(s) {
-                    map.extend(o);
+        let parsed;
+        let object = match v {
+            Value::Object(o) => o,
+            Value::Str(s) => match crate::json_path::parse_text(s) {
+                Some(Value::Object(o)) => {
+                    parsed = o;
+                    &parsed
                 }
-            }
-            _ => {}
+                _ => continue,
+            },
+            _ => continue,
+        };
+        for (k, v) in object.iter() {
+            map.insert(k.clone(), v.clone());
         }
     }
     Value::Object(Arc::new(map))
@@ -506,7 +511,7 @@ pub(crate) fn cidr_test(ip: &Value, cidrs: &Value, v6_only: bool) -> Value {
     if v6_only && addr.is_ipv4() {
         return Value::Bool(false);
     }
-    let list: Vec<Arc<str>> = match cidrs {
+    let list: Vec<Text> = match cidrs {
         Value::Array(items) => items.iter().filter_map(text).collect(),
         other => match text(other) {
             Some(s) => vec![s],
@@ -562,7 +567,7 @@ fn to_timestamp(a: &[Value]) -> Value {
             Some(u) => u,
             None => return Value::Null,
         },
-        None => Arc::from("SECONDS"),
+        None => Text::new("SECONDS"),
     };
     match &a[0] {
         Value::Timestamp(us) => Value::Timestamp(*us),

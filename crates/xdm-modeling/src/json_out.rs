@@ -1,7 +1,7 @@
 //! Writes values as JSON text straight into a byte buffer, byte for byte as serde_json
 //! would, but copying runs of plain text in bulk instead of escaping byte by byte.
 
-use serde_json::Value as Json;
+use std::io::Write;
 
 use crate::time_fmt;
 use crate::value::Value;
@@ -11,7 +11,10 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        // Writing to a Vec does no I/O and cannot fail.
+        Value::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
         Value::Float(f) => match serde_json::Number::from_f64(*f) {
             Some(n) => number(out, &n),
             None => out.extend_from_slice(b"null"),
@@ -27,43 +30,20 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
             }
             out.push(b']');
         }
-        Value::Object(map) => object(out, map),
-        Value::Timestamp(us) => string(out, &time_fmt::rfc3339(*us)),
-    }
-}
-
-/// Writes a serde_json value.
-pub(crate) fn json(out: &mut Vec<u8>, value: &Json) {
-    match value {
-        Json::Null => out.extend_from_slice(b"null"),
-        Json::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Json::Number(n) => number(out, n),
-        Json::String(s) => string(out, s),
-        Json::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                json(out, item);
+                string(out, key);
+                out.push(b':');
+                self::value(out, item);
             }
-            out.push(b']');
+            out.push(b'}');
         }
-        Json::Object(map) => object(out, map),
+        Value::Timestamp(us) => string(out, &time_fmt::rfc3339(*us)),
     }
-}
-
-fn object(out: &mut Vec<u8>, map: &serde_json::Map<String, Json>) {
-    out.push(b'{');
-    for (i, (key, item)) in map.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        string(out, key);
-        out.push(b':');
-        json(out, item);
-    }
-    out.push(b'}');
 }
 
 fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
@@ -74,9 +54,15 @@ fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
 /// Writes `s` as a JSON string, escaping as serde_json does (`\"`, `\\`, the short forms
 /// `\b \f \n \r \t`, other control characters as `\u00XX`).
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    out.reserve(s.len() + 2);
     out.push(b'"');
+    string_content(out, s);
+    out.push(b'"');
+}
+
+/// Writes `s` escaped as inside a JSON string, without the quotes.
+pub(crate) fn string_content(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -116,7 +102,6 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
         start = i;
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 /// Whether any of the eight bytes is a control character, `"` or `\`.
@@ -148,10 +133,10 @@ mod tests {
 
         /// Values, arrays and objects too.
         #[test]
-        fn json_matches_serde_json(v in proptest::collection::vec(("\\PC{0,12}", -1e9f64..1e9, any::<i64>()), 0..6)) {
+        fn values_match_serde_json(v in proptest::collection::vec(("\\PC{0,12}", -1e9f64..1e9, any::<i64>()), 0..6)) {
             let json = serde_json::json!(v.iter().map(|(s, f, n)| serde_json::json!({s.clone(): [f, n, s]})).collect::<Vec<_>>());
             let mut out = Vec::new();
-            super::json(&mut out, &json);
+            super::value(&mut out, &crate::value::Value::from_json(&json));
             prop_assert_eq!(out, serde_json::to_vec(&json).unwrap());
         }
     }

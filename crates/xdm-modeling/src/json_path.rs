@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use serde::de::DeserializeSeed;
 
-use crate::value::Value;
+use crate::value::{Text, Value, ValueSeed};
 
 /// A parsed path: keys, where a numeric key also indexes arrays.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,12 +41,12 @@ impl JsonPath {
     }
 
     /// Follows the path inside `root`.
-    pub(crate) fn get<'j>(&self, root: &'j Json) -> Option<&'j Json> {
+    pub(crate) fn get<'v>(&self, root: &'v Value) -> Option<&'v Value> {
         let mut node = root;
         for segment in &self.0 {
             node = match node {
-                Json::Object(map) => map.get(segment)?,
-                Json::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                Value::Object(map) => map.get(segment)?,
+                Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
                 _ => return None,
             };
         }
@@ -55,85 +55,93 @@ impl JsonPath {
 }
 
 /// Runs `f` on the JSON inside `value`: an object or array directly, text after parsing it.
-pub(crate) fn with_json<T>(value: &Value, f: impl FnOnce(&Json) -> Option<T>) -> Option<T> {
+pub(crate) fn with_json<T>(value: &Value, f: impl FnOnce(&Value) -> Option<T>) -> Option<T> {
     match value {
-        Value::Object(map) => {
-            // Borrowing the map as a Json value needs an owned wrapper; objects are shared,
-            // so the clone is of the top level only when paths are taken from a column.
-            let json = Json::Object(map.as_ref().clone());
-            f(&json)
-        }
-        Value::Array(_) => f(&value.to_json()),
-        Value::Str(s) => {
-            let json: Json = serde_json::from_str(s).ok()?;
-            f(&json)
-        }
+        Value::Object(_) => f(value),
+        Value::Array(_) => f(&value.json_ready()),
+        Value::Str(s) => f(&parse_text(s)?),
         _ => None,
     }
 }
 
-/// Follows `path` in `value` without copying the whole object when it is one.
+/// Follows `path` in `value`; in JSON text, only the node found is read into a value.
 pub(crate) fn lookup<T>(
     value: &Value,
     path: &JsonPath,
-    f: impl FnOnce(&Json) -> Option<T>,
+    f: impl FnOnce(&Value) -> Option<T>,
 ) -> Option<T> {
-    if let Value::Object(map) = value {
-        let (first, rest) = path.0.split_first()?;
-        let mut node = map.get(first)?;
-        for segment in rest {
-            node = match node {
-                Json::Object(m) => m.get(segment)?,
-                Json::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
-        }
-        return f(node);
+    match value {
+        Value::Object(_) => f(path.get(value)?),
+        Value::Str(text) => f(&text_lookup(text, &path.0)?),
+        _ => with_json(value, |json| f(path.get(json)?)),
     }
-    if let Value::Str(text) = value {
-        return f(&text_lookup(text, &path.0)?);
+}
+
+/// JSON text as a value, its strings sharing the text's buffer; `None` when it is not
+/// one JSON value.
+pub(crate) fn parse_text(text: &Text) -> Option<Value> {
+    let mut de = serde_json::Deserializer::from_str(text.as_str());
+    let value = ValueSeed {
+        shared: Some(text.buffer()),
     }
-    with_json(value, |json| f(path.get(json)?))
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some(value)
 }
 
 /// The node at `path` inside JSON `text`, parsing only that node: everything else is
 /// checked for syntax and skipped, so no tree is built for the rest. As parsing the whole
 /// text and following the path: `None` for invalid JSON, and a repeated key's last value
 /// wins.
-fn text_lookup(text: &str, path: &[String]) -> Option<Json> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let found = serde::de::DeserializeSeed::deserialize(PathSeed(path), &mut de).ok()?;
+fn text_lookup(text: &Text, path: &[String]) -> Option<Value> {
+    let mut de = serde_json::Deserializer::from_str(text.as_str());
+    let found = PathSeed {
+        path,
+        shared: text.buffer(),
+    }
+    .deserialize(&mut de)
+    .ok()?;
     de.end().ok()?;
     found
 }
 
 /// Deserialises the node at a path below the current one (`None` when absent).
-struct PathSeed<'p>(&'p [String]);
+#[derive(Clone, Copy)]
+struct PathSeed<'p> {
+    path: &'p [String],
+    shared: &'p Arc<str>,
+}
 
 impl<'de> serde::de::DeserializeSeed<'de> for PathSeed<'_> {
-    type Value = Option<Json>;
+    type Value = Option<Value>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        if self.0.is_empty() {
-            return serde::Deserialize::deserialize(d).map(Some);
+        if self.path.is_empty() {
+            return ValueSeed {
+                shared: Some(self.shared),
+            }
+            .deserialize(d)
+            .map(Some);
         }
         d.deserialize_any(self)
     }
 }
 
 impl<'de> serde::de::Visitor<'de> for PathSeed<'_> {
-    type Value = Option<Json>;
+    type Value = Option<Value>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (segment, rest) = (&self.0[0], &self.0[1..]);
+        let (segment, rest) = (&self.path[0], &self.path[1..]);
+        let below = PathSeed { path: rest, ..self };
         let mut found = None;
         while let Some(matched) = map.next_key_seed(KeyIs(segment))? {
             if matched {
-                found = map.next_value_seed(PathSeed(rest))?;
+                found = map.next_value_seed(below)?;
             } else {
                 map.next_value::<serde::de::IgnoredAny>()?;
             }
@@ -142,14 +150,14 @@ impl<'de> serde::de::Visitor<'de> for PathSeed<'_> {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let (segment, rest) = (&self.0[0], &self.0[1..]);
+        let (segment, rest) = (&self.path[0], &self.path[1..]);
+        let below = PathSeed { path: rest, ..self };
         let wanted = segment.parse::<usize>().ok();
         let mut found = None;
         let mut i = 0;
         loop {
             let more = if Some(i) == wanted {
-                seq.next_element_seed(PathSeed(rest))?
-                    .map(|node| found = node)
+                seq.next_element_seed(below)?.map(|node| found = node)
             } else {
                 seq.next_element::<serde::de::IgnoredAny>()?.map(|_| ())
             };
@@ -208,38 +216,47 @@ impl serde::de::Visitor<'_> for KeyIs<'_> {
     }
 }
 
-/// The scalar text at a node: strings as themselves, numbers and booleans rendered.
-pub(crate) fn scalar_text(node: &Json) -> Option<Value> {
+/// The scalar text at a node: strings as themselves, numbers and booleans rendered as
+/// JSON writes them.
+pub(crate) fn scalar_text(node: &Value) -> Option<Value> {
     match node {
-        Json::String(s) => Some(Value::Str(Arc::from(s.as_str()))),
-        Json::Number(n) => Some(Value::str(&n.to_string())),
-        Json::Bool(b) => Some(Value::str(if *b { "true" } else { "false" })),
+        Value::Str(s) => Some(Value::Str(s.clone())),
+        Value::Int(n) => Some(Value::Str(Text::from(n.to_string()))),
+        Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map(|n| Value::Str(Text::from(n.to_string())))
+        }
+        Value::Bool(b) => Some(Value::str(if *b { "true" } else { "false" })),
+        // Only as JSON holds it: RFC 3339 text.
+        Value::Timestamp(us) => Some(Value::Str(Text::from(crate::time_fmt::rfc3339(*us)))),
         _ => None,
     }
 }
 
 /// The JSON text of a node (strings keep their quotes).
-pub(crate) fn json_text(node: &Json) -> Option<Value> {
+pub(crate) fn json_text(node: &Value) -> Option<Value> {
     match node {
-        Json::Null => None,
-        other => Some(Value::str(&other.to_string())),
+        Value::Null => None,
+        other => Some(Value::Str(Text::from(other.json_text()))),
     }
 }
 
 /// An array node as JSON texts per element.
-pub(crate) fn array_texts(node: &Json) -> Option<Value> {
+pub(crate) fn array_texts(node: &Value) -> Option<Value> {
     match node {
-        Json::Array(items) => Some(Value::Array(Arc::new(
-            items.iter().map(|i| Value::str(&i.to_string())).collect(),
+        Value::Array(items) => Some(Value::Array(Arc::new(
+            items
+                .iter()
+                .map(|i| Value::Str(Text::from(i.json_text())))
+                .collect(),
         ))),
         _ => None,
     }
 }
 
 /// An array node as plain scalar strings per element (non-scalars dropped).
-pub(crate) fn array_scalars(node: &Json) -> Option<Value> {
+pub(crate) fn array_scalars(node: &Value) -> Option<Value> {
     match node {
-        Json::Array(items) => Some(Value::Array(Arc::new(
+        Value::Array(items) => Some(Value::Array(Arc::new(
             items.iter().filter_map(scalar_text).collect(),
         ))),
         _ => None,
@@ -250,7 +267,8 @@ pub(crate) fn array_scalars(node: &Json) -> Option<Value> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::{JsonPath, text_lookup};
+    use super::{JsonPath, parse_text, text_lookup};
+    use crate::value::{Text, Value};
 
     fn json() -> impl Strategy<Value = serde_json::Value> {
         let leaf = prop_oneof![
@@ -309,9 +327,20 @@ mod tests {
                 t.pop();
             }
             let path = JsonPath(path);
-            let full: Option<serde_json::Value> = serde_json::from_str(&t).ok();
-            let expected = full.as_ref().and_then(|j| path.get(j)).cloned();
-            prop_assert_eq!(text_lookup(&t, &path.0), expected, "text {}", t);
+            let full: Option<Value> = serde_json::from_str(&t).ok().map(|j| Value::from_json(&j));
+            let expected = full.as_ref().and_then(|v| path.get(v)).cloned();
+            prop_assert_eq!(text_lookup(&Text::new(&t), &path.0), expected, "text {}", t);
+        }
+
+        /// Reading JSON text into values keeps what serde_json keeps, in its order: a
+        /// repeated key holds its first place and its last value.
+        #[test]
+        fn parse_text_agrees_with_serde_json(v in json(), as_object: bool) {
+            let t = text(&v, as_object);
+            let full: serde_json::Value = serde_json::from_str(&t).unwrap();
+            let parsed = parse_text(&Text::new(&t)).unwrap();
+            prop_assert_eq!(parsed.json_text(), full.to_string());
+            prop_assert_eq!(parsed, Value::from_json(&full));
         }
     }
 }

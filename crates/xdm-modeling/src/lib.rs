@@ -56,7 +56,7 @@ use serde_json::{Map, Value as Json};
 pub use ast::RulesFile;
 pub use diag::{Diagnostic, Severity, Span};
 pub use schema::{Column, ColumnType, Schema, SchemaError};
-pub use value::{Number, Value};
+pub use value::{Number, Object, Text, Value};
 
 use compile::{Plan, Step};
 use diag::Reporter;
@@ -440,15 +440,18 @@ impl Model {
     /// [`LineError::Json`] when the text is not one JSON object, [`LineError::Apply`] as
     /// [`Model::apply`]. Nothing is appended on error.
     pub fn apply_json_line(&self, line: &str, out: &mut Vec<u8>) -> Result<bool, LineError> {
+        // One copy of the line, shared by every string read from it.
+        let shared: std::sync::Arc<str> = std::sync::Arc::from(line);
         let mut frame = Frame::new(self.plan.slots.len());
         frame.now_us = self.now_us;
-        let mut de = serde_json::Deserializer::from_str(line);
+        let mut de = serde_json::Deserializer::from_str(&shared);
         let mut failure = None;
         serde::de::DeserializeSeed::deserialize(
             row::RowSeed {
                 model: self,
                 frame: &mut frame,
                 failure: &mut failure,
+                shared: &shared,
             },
             &mut de,
         )
@@ -575,22 +578,7 @@ impl Model {
             } else {
                 out.extend_from_slice(prefix);
             }
-            let needs_cast = matches!(
-                (kind, value),
-                (
-                    XdmType::String,
-                    Value::Array(_)
-                        | Value::Object(_)
-                        | Value::Int(_)
-                        | Value::Float(_)
-                        | Value::Bool(_)
-                ) | (XdmType::Int, Value::Str(_))
-            );
-            if needs_cast {
-                json_out::json(out, &coerce_output(value, *kind));
-            } else {
-                json_out::value(out, value);
-            }
+            write_output(out, value, *kind);
         }
         out.push(b'}');
     }
@@ -640,6 +628,46 @@ fn coerce_output(value: &Value, kind: XdmType) -> Json {
     }
 }
 
+/// Writes the JSON of [`coerce_output`]'s result straight into `out`.
+fn write_output(out: &mut Vec<u8>, value: &Value, kind: XdmType) {
+    match (kind, value) {
+        (XdmType::String, Value::Array(items)) => {
+            out.push(b'"');
+            let mut first = true;
+            for item in items.iter() {
+                let Some(text) = item.to_text() else {
+                    continue;
+                };
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                json_out::string_content(out, &text);
+            }
+            out.push(b'"');
+        }
+        (XdmType::String, Value::Object(_)) => {
+            let mut text = Vec::new();
+            json_out::value(&mut text, value);
+            out.push(b'"');
+            // JSON text is UTF-8: escapes are ASCII and strings are copied whole.
+            json_out::string_content(out, &String::from_utf8_lossy(&text));
+            out.push(b'"');
+        }
+        (XdmType::String, Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
+            match value.to_text() {
+                Some(text) => json_out::string(out, &text),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        (XdmType::Int, Value::Str(_)) => match functions::to_integer(value) {
+            Value::Int(n) => json_out::value(out, &Value::Int(n)),
+            _ => json_out::value(out, value),
+        },
+        _ => json_out::value(out, value),
+    }
+}
+
 /// Why one NDJSON line could not be modeled.
 #[derive(Debug, thiserror::Error)]
 pub enum LineError {
@@ -656,15 +684,20 @@ mod row {
 
     use std::fmt;
 
+    use std::sync::Arc;
+
     use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
     use crate::eval::Frame;
-    use crate::{ApplyError, Model, Value};
+    use crate::value::ValueSeed;
+    use crate::{ApplyError, Model};
 
     pub(crate) struct RowSeed<'a> {
         pub(crate) model: &'a Model,
         pub(crate) frame: &'a mut Frame,
         pub(crate) failure: &'a mut Option<ApplyError>,
+        /// The line being read, shared by the strings read from it.
+        pub(crate) shared: &'a Arc<str>,
     }
 
     struct KeySeed<'a>(&'a Model);
@@ -708,7 +741,9 @@ mod row {
             while let Some(slot) = map.next_key_seed(KeySeed(self.model))? {
                 match slot {
                     Some(slot) => {
-                        let value: Value = map.next_value()?;
+                        let value = map.next_value_seed(ValueSeed {
+                            shared: Some(self.shared),
+                        })?;
                         match self.model.column_value(slot, value) {
                             Ok(v) => self.frame.row[slot] = v,
                             Err(e) => {

@@ -1,9 +1,267 @@
 //! XQL values: null, booleans, integers and floats kept apart, strings, arrays, JSON
 //! objects and timestamps.
 
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
 use std::sync::Arc;
 
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
+
+/// Shared, immutable text: a whole string, or a part of a larger one (a field of the event
+/// line it was read from), so that reading and copying values does not copy their text.
+#[derive(Clone)]
+pub struct Text {
+    buf: Arc<str>,
+    start: u32,
+    end: u32,
+}
+
+impl Text {
+    /// Text holding a copy of `s`.
+    #[must_use]
+    pub fn new(s: &str) -> Text {
+        Text::whole(Arc::from(s))
+    }
+
+    fn whole(buf: Arc<str>) -> Text {
+        match u32::try_from(buf.len()) {
+            Ok(end) => Text { buf, start: 0, end },
+            // Beyond 4 GiB the offsets do not fit; such text is kept in a buffer of its
+            // own, which is the whole of it by construction.
+            Err(_) => Text {
+                buf,
+                start: 0,
+                end: u32::MAX,
+            },
+        }
+    }
+
+    /// `part` as text sharing `buf` when `part` lies inside it (no copy), a copy otherwise.
+    pub(crate) fn within(buf: &Arc<str>, part: &str) -> Text {
+        let base = buf.as_ptr() as usize;
+        let at = (part.as_ptr() as usize).wrapping_sub(base);
+        if at <= buf.len()
+            && buf.len() - at >= part.len()
+            && let (Ok(start), Ok(end)) = (u32::try_from(at), u32::try_from(at + part.len()))
+            && end < u32::MAX
+        {
+            return Text {
+                buf: Arc::clone(buf),
+                start,
+                end,
+            };
+        }
+        Text::new(part)
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        if self.end == u32::MAX && self.start == 0 {
+            return &self.buf;
+        }
+        // Offsets are set from char boundaries of `buf`, so the slice always exists.
+        self.buf
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// The buffer this text is part of, so that JSON read from the text can share it.
+    pub(crate) fn buffer(&self) -> &Arc<str> {
+        &self.buf
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::new(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::whole(Arc::from(s))
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(s: Arc<str>) -> Text {
+        Text::whole(s)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A JSON object: its entries in order of first appearance, each key once (a repeated
+/// key keeps its first place and takes its last value, as JSON parsers do).
+#[derive(Clone, Default)]
+pub struct Object {
+    entries: Vec<(Text, Value)>,
+}
+
+impl Object {
+    /// An empty object.
+    #[must_use]
+    pub fn new() -> Object {
+        Object::default()
+    }
+
+    /// An object of `entries`, a repeated key keeping its first place and last value.
+    #[must_use]
+    pub fn from_entries(mut entries: Vec<(Text, Value)>) -> Object {
+        if has_repeated_key(&entries) {
+            let mut unique: Vec<(Text, Value)> = Vec::with_capacity(entries.len());
+            let mut places = std::collections::HashMap::with_capacity(entries.len());
+            for (key, value) in entries {
+                match places.get(key.as_str()) {
+                    Some(&at) => {
+                        let slot: &mut (Text, Value) = &mut unique[at];
+                        slot.1 = value;
+                    }
+                    None => {
+                        places.insert(key.clone(), unique.len());
+                        unique.push((key, value));
+                    }
+                }
+            }
+            entries = unique;
+        }
+        Object { entries }
+    }
+
+    /// Sets `key` to `value`: in place when the key is present, at the end otherwise.
+    pub fn insert(&mut self, key: Text, value: Value) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    /// The value of `key`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Text, &Value)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The number of entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no entries.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn has_repeated_key(entries: &[(Text, Value)]) -> bool {
+    if entries.len() <= 16 {
+        return entries
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| entries[..i].iter().any(|(seen, _)| seen == k));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    entries.iter().any(|(k, _)| !seen.insert(k.as_str()))
+}
+
+/// Objects are equal when they hold the same keys with equal values, in any order.
+impl PartialEq for Object {
+    fn eq(&self, other: &Object) -> bool {
+        self.len() == other.len()
+            && self
+                .entries
+                .iter()
+                .all(|(k, v)| other.get(k).is_some_and(|w| w == v))
+    }
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
 
 /// One XQL value. Cloning is cheap: strings, arrays and objects are shared.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -18,11 +276,11 @@ pub enum Value {
     /// A 64-bit float.
     Float(f64),
     /// Text.
-    Str(Arc<str>),
+    Str(Text),
     /// An array.
     Array(Arc<Vec<Value>>),
     /// A JSON object (a `nested_json` column, or `object_create`).
-    Object(Arc<Map<String, Json>>),
+    Object(Arc<Object>),
     /// A point in time, microseconds since the Unix epoch, UTC.
     Timestamp(i64),
 }
@@ -31,7 +289,7 @@ impl Value {
     /// A string value.
     #[must_use]
     pub fn str(s: &str) -> Self {
-        Value::Str(Arc::from(s))
+        Value::Str(Text::new(s))
     }
 
     /// Whether this is `Null`.
@@ -61,19 +319,29 @@ impl Value {
             Json::Array(items) => {
                 Value::Array(Arc::new(items.iter().map(Value::from_json).collect()))
             }
-            Json::Object(map) => Value::Object(Arc::new(map.clone())),
+            Json::Object(map) => Value::Object(Arc::new(Object {
+                entries: map
+                    .iter()
+                    .map(|(k, v)| (Text::new(k), Value::from_json(v)))
+                    .collect(),
+            })),
         }
     }
 
-    /// Converts an owned JSON value without copying objects.
+    /// Converts an owned JSON value, moving its strings.
     #[must_use]
     pub fn from_json_owned(json: Json) -> Self {
         match json {
-            Json::Object(map) => Value::Object(Arc::new(map)),
+            Json::Object(map) => Value::Object(Arc::new(Object {
+                entries: map
+                    .into_iter()
+                    .map(|(k, v)| (Text::from(k), Value::from_json_owned(v)))
+                    .collect(),
+            })),
             Json::Array(items) => Value::Array(Arc::new(
                 items.into_iter().map(Value::from_json_owned).collect(),
             )),
-            Json::String(s) => Value::Str(Arc::from(s)),
+            Json::String(s) => Value::Str(Text::from(s)),
             other => Value::from_json(&other),
         }
     }
@@ -88,18 +356,45 @@ impl Value {
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
             Value::Str(s) => Json::String(s.to_string()),
             Value::Array(items) => Json::Array(items.iter().map(Value::to_json).collect()),
-            Value::Object(map) => Json::Object(map.as_ref().clone()),
+            Value::Object(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect::<Map<String, Json>>(),
+            ),
             Value::Timestamp(us) => Json::String(crate::time_fmt::rfc3339(*us)),
+        }
+    }
+
+    /// The value as JSON holds it: timestamps become their RFC 3339 text and non-finite
+    /// floats null, inside arrays too (objects are built that way already). Shared, not
+    /// copied, when nothing changes.
+    #[must_use]
+    pub(crate) fn json_ready(&self) -> Value {
+        fn changes(v: &Value) -> bool {
+            match v {
+                Value::Timestamp(_) => true,
+                Value::Float(f) => !f.is_finite(),
+                Value::Array(items) => items.iter().any(changes),
+                _ => false,
+            }
+        }
+        match self {
+            Value::Timestamp(us) => Value::Str(Text::from(crate::time_fmt::rfc3339(*us))),
+            Value::Float(f) if !f.is_finite() => Value::Null,
+            Value::Array(items) if items.iter().any(changes) => {
+                Value::Array(Arc::new(items.iter().map(Value::json_ready).collect()))
+            }
+            other => other.clone(),
         }
     }
 
     /// The text form used by `to_string`, `concat` and string comparisons; `None` for null.
     #[must_use]
-    pub fn to_text(&self) -> Option<Arc<str>> {
+    pub fn to_text(&self) -> Option<Text> {
         match self {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
-            other => Some(Arc::from(other.render().as_str())),
+            other => Some(Text::from(other.render())),
         }
     }
 
@@ -111,10 +406,17 @@ impl Value {
             Value::Int(n) => n.to_string(),
             Value::Float(f) => float_text(*f),
             Value::Str(s) => s.to_string(),
-            // Serialised in place: no intermediate JSON tree is built.
-            Value::Array(_) | Value::Object(_) => serde_json::to_string(self).unwrap_or_default(),
+            Value::Array(_) | Value::Object(_) => self.json_text(),
             Value::Timestamp(us) => crate::time_fmt::rfc3339(*us),
         }
+    }
+
+    /// The compact JSON text of the value.
+    pub(crate) fn json_text(&self) -> String {
+        let mut out = Vec::new();
+        crate::json_out::value(&mut out, self);
+        // json_out writes UTF-8 only: escapes are ASCII and text is copied whole.
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// The value as a number, reading numeric text; `None` when it is not one.
@@ -163,26 +465,47 @@ impl serde::Serialize for Value {
             Value::Float(_) => serializer.serialize_unit(),
             Value::Str(s) => serializer.serialize_str(s),
             Value::Array(items) => serializer.collect_seq(items.iter()),
-            Value::Object(map) => map.serialize(serializer),
+            Value::Object(map) => serializer.collect_map(map.iter().map(|(k, v)| (k.as_str(), v))),
             Value::Timestamp(us) => serializer.serialize_str(&crate::time_fmt::rfc3339(*us)),
         }
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Value {
-    /// Reads JSON straight into values (objects become [`Value::Object`]), without an
-    /// intermediate JSON tree for scalars and arrays.
+    /// Reads JSON straight into values, without an intermediate JSON tree.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
+        ValueSeed { shared: None }.deserialize(deserializer)
     }
 }
 
-struct ValueVisitor;
+/// Reads one JSON value into a [`Value`]. With `shared`, the buffer the JSON text is read
+/// from, strings without escapes (keys too) share that buffer instead of being copied.
+#[derive(Clone, Copy)]
+pub(crate) struct ValueSeed<'b> {
+    pub(crate) shared: Option<&'b Arc<str>>,
+}
 
-impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+impl ValueSeed<'_> {
+    fn text(self, s: &str) -> Text {
+        match self.shared {
+            Some(buf) => Text::within(buf, s),
+            None => Text::new(s),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
     type Value = Value;
 
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
@@ -205,8 +528,16 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
         Ok(Value::Float(v))
     }
 
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value, E> {
+        Ok(Value::Str(self.text(v)))
+    }
+
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::str(v))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(Text::from(v)))
     }
 
     fn visit_unit<E>(self) -> Result<Value, E> {
@@ -217,20 +548,51 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
         Ok(Value::Null)
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element::<Value>()? {
+        while let Some(item) = seq.next_element_seed(self)? {
             items.push(item);
         }
         Ok(Value::Array(Arc::new(items)))
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some((key, value)) = map.next_entry::<String, Json>()? {
-            out.insert(key, value);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key_seed(KeySeed(self))? {
+            entries.push((key, map.next_value_seed(self)?));
         }
-        Ok(Value::Object(Arc::new(out)))
+        Ok(Value::Object(Arc::new(Object::from_entries(entries))))
+    }
+}
+
+/// Reads an object key as [`Text`], shared as [`ValueSeed`] shares strings.
+struct KeySeed<'b>(ValueSeed<'b>);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Text;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Text, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Text;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text, E> {
+        Ok(self.0.text(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Text, E> {
+        Ok(Text::new(v))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Text, E> {
+        Ok(Text::from(v))
     }
 }
 
