@@ -1,9 +1,8 @@
 //! The deterministic portfolio: compact records, rendered to Bitsight's JSON on demand.
 
-use serde::Serialize;
 use time::{Date, Duration};
 
-use crate::lenient::format_date;
+use super::json_writer::{push_date, push_f64, push_hex, push_str, push_u64};
 use crate::vocab::{AssetCategory, Grade, RiskVector, SeverityCategory};
 
 /// What to generate.
@@ -345,87 +344,6 @@ impl SynthFinding {
     }
 }
 
-#[derive(Serialize)]
-struct FindingJson<'a> {
-    temporary_id: &'a str,
-    affects_rating: bool,
-    assets: [AssetJson<'a>; 1],
-    details: DetailsJson<'a>,
-    evidence_key: &'a str,
-    first_seen: &'a str,
-    last_seen: &'a str,
-    related_findings: [u8; 0],
-    risk_category: &'a str,
-    risk_vector: &'a str,
-    risk_vector_label: &'a str,
-    rolledup_observation_id: &'a str,
-    severity: f64,
-    severity_category: &'a str,
-    tags: &'a [&'a str],
-    remediation_history: RemediationJson<'a>,
-    asset_overrides: [u8; 0],
-    duration: Option<&'a str>,
-    comments: Option<&'a str>,
-    remaining_decay: u64,
-    impacts_risk_vector_details: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attributed_companies: Option<[AttributedJson<'a>; 1]>,
-}
-
-#[derive(Serialize)]
-struct AssetJson<'a> {
-    asset: &'a str,
-    identifier: Option<&'a str>,
-    category: &'a str,
-    importance: f64,
-    is_ip: bool,
-}
-
-#[derive(Serialize)]
-struct DetailsJson<'a> {
-    check_pass: &'a str,
-    diligence_annotations: AnnotationsJson<'a>,
-    grade: &'a str,
-    remediations: [RemediationTipJson<'a>; 1],
-    observed_ips: &'a [&'a str],
-    country: &'a str,
-    geo_ip_location: &'a str,
-    dest_port: u16,
-    rollup_start_date: &'a str,
-    rollup_end_date: &'a str,
-    searchable_details: &'a str,
-}
-
-#[derive(Serialize)]
-struct AnnotationsJson<'a> {
-    transport: &'a str,
-    #[serde(rename = "Server")]
-    server: &'a str,
-    #[serde(rename = "Status")]
-    status: &'a str,
-}
-
-#[derive(Serialize)]
-struct RemediationTipJson<'a> {
-    message: &'a str,
-    help_text: &'a str,
-    remediation_tip: &'a str,
-}
-
-#[derive(Serialize)]
-struct RemediationJson<'a> {
-    last_requested_refresh_date: Option<&'a str>,
-    last_refresh_status_date: Option<&'a str>,
-    last_refresh_status_label: Option<&'a str>,
-    last_refresh_reason_code: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct AttributedJson<'a> {
-    guid: &'a str,
-    name: &'a str,
-}
-
 const COUNTRIES: &[(&str, &str)] = &[
     ("United States", "US"),
     ("Germany", "DE"),
@@ -434,47 +352,33 @@ const COUNTRIES: &[(&str, &str)] = &[
     ("France", "FR"),
 ];
 
-/// Renders one finding as Bitsight's JSON into `out`.
+/// Renders one finding as Bitsight's JSON into `out` (serde_json's compact form).
 pub(crate) fn write_finding(
     out: &mut Vec<u8>,
     company: &SynthCompany,
     finding: &SynthFinding,
     attributed: bool,
 ) {
-    use std::fmt::Write as _;
-    let mut text = String::with_capacity(192);
     let salt = finding.salt;
-    let temporary_id_at = text.len();
-    let _ = write!(text, "{:016x}", salt ^ finding.seq);
-    let rollup_at = text.len();
-    if !finding.empty_rollup {
-        let _ = write!(text, "{:x}-{:x}", salt >> 20, finding.seq);
-    }
-    let ip_at = text.len();
     let port = u16::try_from(1024 + (finding.seq / 256) % 60_000).unwrap_or(443);
-    let _ = write!(text, "203.0.113.{}", finding.seq % 256);
-    let evidence_at = text.len();
+    let host = finding.seq % 256;
+    // The evidence key: `ip:port` or a host name; plain ASCII, so it needs no escaping.
+    let mut evidence = Vec::with_capacity(64);
     if finding.uses_ip() {
-        let _ = write!(text, "203.0.113.{}:{port}", finding.seq % 256);
+        evidence.extend_from_slice(b"203.0.113.");
+        push_u64(&mut evidence, host);
+        evidence.push(b':');
+        push_u64(&mut evidence, u64::from(port));
     } else {
-        let _ = write!(text, "host{}.{}", finding.seq, company.domain);
+        evidence.extend_from_slice(b"host");
+        push_u64(&mut evidence, finding.seq);
+        evidence.push(b'.');
+        evidence.extend_from_slice(company.domain.as_bytes());
     }
-    let first_at = text.len();
-    text.push_str(&format_date(finding.first_seen));
-    let last_at = text.len();
-    text.push_str(&format_date(finding.last_seen));
-    let end = text.len();
-
-    let temporary_id = &text[temporary_id_at..rollup_at];
-    let rollup = &text[rollup_at..ip_at];
-    let ip = &text[ip_at..evidence_at];
-    let evidence = &text[evidence_at..first_at];
-    let first_seen = &text[first_at..last_at];
-    let last_seen = &text[last_at..end];
-    let hostile = finding.hostile();
+    let evidence = std::str::from_utf8(&evidence).unwrap_or_default();
     // Hostile strings go where real ones do: the evidence key, the asset name, the
     // server banner, the searchable details.
-    let (evidence, asset, server, searchable) = match (hostile, finding.seq % 4) {
+    let (evidence, asset, server, searchable) = match (finding.hostile(), finding.seq % 4) {
         (Some(h), 0) => (h, evidence, "nginx", "searchable"),
         (Some(h), 1) => (evidence, h, "nginx", "searchable"),
         (Some(h), 2) => (evidence, evidence, h, "searchable"),
@@ -489,72 +393,85 @@ pub(crate) fn write_finding(
     let vector = finding.risk_vector();
     let severity = finding.severity();
     let (country, geo) = COUNTRIES[usize::try_from(salt % 5).unwrap_or(0)];
-    let observed = [ip];
-    let severity_category = SeverityCategory::of_severity(severity);
-    let json = FindingJson {
-        temporary_id,
-        affects_rating: finding.affects_rating,
-        assets: [AssetJson {
-            asset,
-            identifier: None,
-            category: finding.asset_category().as_str(),
-            importance: f64::from(finding.asset_category) / 3.0,
-            is_ip: finding.uses_ip(),
-        }],
-        details: DetailsJson {
-            check_pass: "",
-            diligence_annotations: AnnotationsJson {
-                transport: "tcp",
-                server,
-                status: "HTTP/1.1 200 OK",
-            },
-            grade: finding.grade().as_str(),
-            remediations: [RemediationTipJson {
-                message: "Close the port or restrict it to trusted networks.",
-                help_text: "This port is reachable from the Internet.",
-                remediation_tip: "Review firewall rules for this service.",
-            }],
-            observed_ips: &observed,
-            country,
-            geo_ip_location: geo,
-            dest_port: port,
-            rollup_start_date: first_seen,
-            rollup_end_date: last_seen,
-            searchable_details: searchable,
-        },
-        evidence_key: evidence,
-        first_seen,
-        last_seen,
-        related_findings: [],
-        risk_category: risk_category(vector),
-        risk_vector: vector.as_str(),
-        risk_vector_label: vector.label(),
-        rolledup_observation_id: rollup,
-        severity,
-        severity_category: severity_category.as_str(),
-        tags: &[],
-        remediation_history: RemediationJson {
-            last_requested_refresh_date: None,
-            last_refresh_status_date: None,
-            last_refresh_status_label: None,
-            last_refresh_reason_code: None,
-        },
-        asset_overrides: [],
-        duration: None,
-        comments: None,
-        remaining_decay: salt % 60,
-        impacts_risk_vector_details: if finding.affects_rating {
-            "AFFECTS_RATING"
-        } else {
-            "GRACE_PERIOD"
-        },
-        attributed_companies: attributed.then_some([AttributedJson {
-            guid: &company.guid,
-            name: &company.name,
-        }]),
-    };
-    // Serialising plain structs of strings and numbers into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, &json);
+
+    out.extend_from_slice(b"{\"temporary_id\":\"");
+    push_hex(out, salt ^ finding.seq, 16);
+    out.extend_from_slice(b"\",\"affects_rating\":");
+    out.extend_from_slice(if finding.affects_rating {
+        b"true"
+    } else {
+        b"false"
+    });
+    out.extend_from_slice(b",\"assets\":[{\"asset\":");
+    push_str(out, asset);
+    out.extend_from_slice(b",\"identifier\":null,\"category\":");
+    push_str(out, finding.asset_category().as_str());
+    out.extend_from_slice(b",\"importance\":");
+    push_f64(out, f64::from(finding.asset_category) / 3.0);
+    out.extend_from_slice(b",\"is_ip\":");
+    out.extend_from_slice(if finding.uses_ip() { b"true" } else { b"false" });
+    out.extend_from_slice(
+        b"}],\"details\":{\"check_pass\":\"\",\"diligence_annotations\":{\"transport\":\"tcp\",\"Server\":",
+    );
+    push_str(out, server);
+    out.extend_from_slice(b",\"Status\":\"HTTP/1.1 200 OK\"},\"grade\":");
+    push_str(out, finding.grade().as_str());
+    out.extend_from_slice(
+        b",\"remediations\":[{\"message\":\"Close the port or restrict it to trusted networks.\",\"help_text\":\"This port is reachable from the Internet.\",\"remediation_tip\":\"Review firewall rules for this service.\"}],\"observed_ips\":[\"203.0.113.",
+    );
+    push_u64(out, host);
+    out.extend_from_slice(b"\"],\"country\":");
+    push_str(out, country);
+    out.extend_from_slice(b",\"geo_ip_location\":");
+    push_str(out, geo);
+    out.extend_from_slice(b",\"dest_port\":");
+    push_u64(out, u64::from(port));
+    out.extend_from_slice(b",\"rollup_start_date\":\"");
+    push_date(out, finding.first_seen);
+    out.extend_from_slice(b"\",\"rollup_end_date\":\"");
+    push_date(out, finding.last_seen);
+    out.extend_from_slice(b"\",\"searchable_details\":");
+    push_str(out, searchable);
+    out.extend_from_slice(b"},\"evidence_key\":");
+    push_str(out, evidence);
+    out.extend_from_slice(b",\"first_seen\":\"");
+    push_date(out, finding.first_seen);
+    out.extend_from_slice(b"\",\"last_seen\":\"");
+    push_date(out, finding.last_seen);
+    out.extend_from_slice(b"\",\"related_findings\":[],\"risk_category\":");
+    push_str(out, risk_category(vector));
+    out.extend_from_slice(b",\"risk_vector\":");
+    push_str(out, vector.as_str());
+    out.extend_from_slice(b",\"risk_vector_label\":");
+    push_str(out, vector.label());
+    out.extend_from_slice(b",\"rolledup_observation_id\":\"");
+    if !finding.empty_rollup {
+        push_hex(out, salt >> 20, 0);
+        out.push(b'-');
+        push_hex(out, finding.seq, 0);
+    }
+    out.extend_from_slice(b"\",\"severity\":");
+    push_f64(out, severity);
+    out.extend_from_slice(b",\"severity_category\":");
+    push_str(out, SeverityCategory::of_severity(severity).as_str());
+    out.extend_from_slice(
+        b",\"tags\":[],\"remediation_history\":{\"last_requested_refresh_date\":null,\"last_refresh_status_date\":null,\"last_refresh_status_label\":null,\"last_refresh_reason_code\":null},\"asset_overrides\":[],\"duration\":null,\"comments\":null,\"remaining_decay\":",
+    );
+    push_u64(out, salt % 60);
+    out.extend_from_slice(b",\"impacts_risk_vector_details\":");
+    out.extend_from_slice(if finding.affects_rating {
+        b"\"AFFECTS_RATING\"".as_slice()
+    } else {
+        b"\"GRACE_PERIOD\"".as_slice()
+    });
+    if attributed {
+        out.extend_from_slice(b",\"attributed_companies\":[{\"guid\":");
+        push_str(out, &company.guid);
+        out.extend_from_slice(b",\"name\":");
+        push_str(out, &company.name);
+        out.extend_from_slice(b"}]");
+    }
+    out.push(b'}');
 }
 
 pub(crate) fn risk_category(vector: &RiskVector) -> &'static str {
@@ -619,6 +536,26 @@ mod tests {
             findings.iter().map(crate::Finding::identity).collect();
         assert_eq!(identities.len(), findings.len(), "identities are unique");
         insta::assert_snapshot!(json[0]);
+    }
+
+    #[test]
+    fn rendered_findings_are_serde_json_compact_form() {
+        let portfolio = SyntheticPortfolio::generate(spec());
+        let mut hostile = 0;
+        for company in &portfolio.companies {
+            for finding in &company.findings {
+                hostile += usize::from(finding.hostile().is_some());
+                for attributed in [false, true] {
+                    let mut out = Vec::new();
+                    write_finding(&mut out, company, finding, attributed);
+                    let text = String::from_utf8(out).unwrap();
+                    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(value.to_string(), text);
+                    assert_eq!(value.get("attributed_companies").is_some(), attributed);
+                }
+            }
+        }
+        assert!(hostile > 0, "some findings carry hostile strings");
     }
 
     #[test]

@@ -35,6 +35,7 @@
 //! ```
 
 mod generate;
+mod json_writer;
 mod server;
 
 pub use generate::{HOSTILE_STRINGS, PortfolioSpec, SyntheticPortfolio};
