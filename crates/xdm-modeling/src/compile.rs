@@ -10,7 +10,7 @@ use crate::ast::{BinOp, Expr, ExprKind, JsonAccess, Model, Pipeline, RulesFile, 
 use crate::diag::{Reporter, Span};
 use crate::functions::{self, Arith, Builtin};
 use crate::json_path::{self, JsonPath};
-use crate::value::Value;
+use crate::value::{Text, Value};
 use crate::xdm;
 
 /// A compiled expression.
@@ -316,11 +316,11 @@ impl Compiler<'_, '_> {
             ExprKind::Bool(b) => Node::Lit(Value::Bool(*b)),
             ExprKind::Int(n) => Node::Lit(Value::Int(*n)),
             ExprKind::Float(f) => Node::Lit(Value::Float(*f)),
-            ExprKind::Str { body, triple } => Node::Lit(Value::str(&if *triple {
+            ExprKind::Str { body, triple } => Node::Lit(Value::Str(Text::checked(&if *triple {
                 unescape_triple(body)
             } else {
                 unescape_plain(body)
-            })),
+            }))),
             ExprKind::Element => {
                 if self.lambda_depth == 0 {
                     self.reporter.warning(
@@ -338,7 +338,7 @@ impl Compiler<'_, '_> {
                 Node::Slot(slot)
             }
             ExprKind::Const(name) => match xdm::resolve_const(name) {
-                Some(v) => Node::Lit(Value::str(&v)),
+                Some(v) => Node::Lit(Value::Str(Text::checked(&v))),
                 None => {
                     self.reporter.warning(
                         e.span,

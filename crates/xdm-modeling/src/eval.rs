@@ -30,6 +30,15 @@ impl Frame {
             now_us: 0,
         }
     }
+
+    /// Empties the frame for an event of `slots` columns, keeping its buffers.
+    pub(crate) fn reset(&mut self, slots: usize, now_us: i64) {
+        self.row.clear();
+        self.row.resize(slots, Value::Null);
+        self.elements.clear();
+        self.stack.clear();
+        self.now_us = now_us;
+    }
 }
 
 pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
@@ -145,7 +154,7 @@ pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
             for name in re.capture_names().flatten() {
                 let value = caps
                     .name(name)
-                    .map_or(Value::Null, |m| Value::str(m.as_str()));
+                    .map_or(Value::Null, |m| Value::Str(s.slice(m.as_str())));
                 map.insert(Text::new(name), value);
             }
             Value::Object(Arc::new(map))
@@ -257,13 +266,15 @@ fn regex(pattern: &Pattern, f: &mut Frame) -> Option<Arc<Regex>> {
 }
 
 /// All matches; with capture groups, the first group of each match.
-fn regextract(re: &Regex, s: &str) -> Value {
+fn regextract(re: &Regex, s: &Text) -> Value {
     let out: Vec<Value> = if re.captures_len() > 1 {
         re.captures_iter(s)
-            .filter_map(|c| c.get(1).map(|m| Value::str(m.as_str())))
+            .filter_map(|c| c.get(1).map(|m| Value::Str(s.slice(m.as_str()))))
             .collect()
     } else {
-        re.find_iter(s).map(|m| Value::str(m.as_str())).collect()
+        re.find_iter(s)
+            .map(|m| Value::Str(s.slice(m.as_str())))
+            .collect()
     };
     Value::Array(Arc::new(out))
 }

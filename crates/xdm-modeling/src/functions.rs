@@ -35,8 +35,8 @@ pub(crate) static BUILTINS: &[Builtin] = builtins! {
     "to_boolean", 1, 1, to_boolean;
     "to_json_string", 1, 1, to_json_string;
     "concat", 1, MANY, concat;
-    "lowercase", 1, 1, |a| map_text(&a[0], str::to_lowercase);
-    "uppercase", 1, 1, |a| map_text(&a[0], str::to_uppercase);
+    "lowercase", 1, 1, |a| change_case(&a[0], false);
+    "uppercase", 1, 1, |a| change_case(&a[0], true);
     "trim", 1, 2, |a| trim(a, Side::Both);
     "ltrim", 1, 2, |a| trim(a, Side::Left);
     "rtrim", 1, 2, |a| trim(a, Side::Right);
@@ -123,8 +123,27 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn map_text(v: &Value, f: impl FnOnce(&str) -> String) -> Value {
-    text(v).map_or(Value::Null, |s| Value::str(&f(&s)))
+/// `lowercase` / `uppercase`: text already in the wanted case is returned as it is.
+fn change_case(v: &Value, upper: bool) -> Value {
+    let Some(s) = text(v) else {
+        return Value::Null;
+    };
+    let unchanged = s.is_ascii()
+        && !s.bytes().any(|b| {
+            if upper {
+                b.is_ascii_lowercase()
+            } else {
+                b.is_ascii_uppercase()
+            }
+        });
+    if unchanged {
+        return Value::Str(s);
+    }
+    Value::str(&if upper {
+        s.to_uppercase()
+    } else {
+        s.to_lowercase()
+    })
 }
 
 pub(crate) fn to_integer(v: &Value) -> Value {
@@ -183,20 +202,33 @@ fn to_json_string(a: &[Value]) -> Value {
     match &a[0] {
         Value::Null => Value::Null,
         Value::Str(s) => Value::Str(s.clone()),
-        other => Value::Str(Text::from(other.json_text())),
+        other => Value::Str(other.json_text()),
     }
 }
 
 fn concat(a: &[Value]) -> Value {
-    let mut out = String::new();
-    for v in a {
-        match text(v) {
-            Some(s) => out.push_str(&s),
-            // A null argument voids the whole result.
-            None => return Value::Null,
-        }
+    // A null argument voids the whole result.
+    if a.iter().any(Value::is_null) {
+        return Value::Null;
     }
-    Value::str(&out)
+    Value::Str(Text::build(|out| {
+        let mut plain = true;
+        for v in a {
+            match v {
+                Value::Str(s) => {
+                    plain &= s.is_plain();
+                    out.push_str(s);
+                }
+                other => {
+                    let s = text(other).unwrap_or_else(|| Text::new(""));
+                    // Rendered numbers and booleans need no escapes; JSON text may.
+                    plain &= !matches!(other, Value::Array(_) | Value::Object(_));
+                    out.push_str(&s);
+                }
+            }
+        }
+        plain
+    }))
 }
 
 #[derive(Clone, Copy)]
@@ -229,7 +261,7 @@ fn trim(a: &[Value], side: Side) -> Value {
     if out.len() == s.len() {
         Value::Str(s)
     } else {
-        Value::str(out)
+        Value::Str(s.slice(out))
     }
 }
 
@@ -257,7 +289,9 @@ fn split(a: &[Value]) -> Value {
             .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
             .collect()
     } else {
-        s.split(&*delim).map(Value::str).collect()
+        s.split(&*delim)
+            .map(|part| Value::Str(s.slice(part)))
+            .collect()
     };
     Value::Array(Arc::new(parts))
 }
@@ -376,13 +410,22 @@ fn arraystring(a: &[Value]) -> Value {
     let (Value::Array(items), Some(delim)) = (&a[0], text(&a[1])) else {
         return Value::Null;
     };
-    let parts: Vec<Text> = items.iter().filter_map(text).collect();
-    let joined = parts
-        .iter()
-        .map(|s| &**s)
-        .collect::<Vec<&str>>()
-        .join(&delim);
-    Value::str(&joined)
+    Value::Str(Text::build(|out| {
+        let mut plain = delim.is_plain();
+        let mut first = true;
+        for item in items.iter() {
+            let Some(part) = text(item) else {
+                continue;
+            };
+            if !first {
+                out.push_str(&delim);
+            }
+            first = false;
+            plain &= part.is_plain();
+            out.push_str(&part);
+        }
+        plain
+    }))
 }
 
 fn arrayconcat(a: &[Value]) -> Value {

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::time_fmt;
-use crate::value::Value;
+use crate::value::{Text, Value};
 
 /// Writes `value` as JSON.
 pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
@@ -19,7 +19,7 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
             Some(n) => number(out, &n),
             None => out.extend_from_slice(b"null"),
         },
-        Value::Str(s) => string(out, s),
+        Value::Str(s) => text(out, s),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -36,7 +36,7 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
                 if i > 0 {
                     out.push(b',');
                 }
-                string(out, key);
+                text(out, key);
                 out.push(b':');
                 self::value(out, item);
             }
@@ -49,6 +49,23 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
 fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
     // Writing to a Vec does no I/O and a Number always serialises.
     let _ = serde_json::to_writer(&mut *out, n);
+}
+
+/// Writes text as a JSON string, copying text known to need no escapes as it is.
+pub(crate) fn text(out: &mut Vec<u8>, s: &Text) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    text_content(out, s);
+    out.push(b'"');
+}
+
+/// Writes text escaped as inside a JSON string, without the quotes.
+pub(crate) fn text_content(out: &mut Vec<u8>, s: &Text) {
+    if s.is_plain() {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        string_content(out, s);
+    }
 }
 
 /// Writes `s` as a JSON string, escaping as serde_json does (`\"`, `\\`, the short forms

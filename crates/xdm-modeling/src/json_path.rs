@@ -236,7 +236,7 @@ pub(crate) fn scalar_text(node: &Value) -> Option<Value> {
 pub(crate) fn json_text(node: &Value) -> Option<Value> {
     match node {
         Value::Null => None,
-        other => Some(Value::Str(Text::from(other.json_text()))),
+        other => Some(Value::Str(other.json_text())),
     }
 }
 
@@ -244,10 +244,7 @@ pub(crate) fn json_text(node: &Value) -> Option<Value> {
 pub(crate) fn array_texts(node: &Value) -> Option<Value> {
     match node {
         Value::Array(items) => Some(Value::Array(Arc::new(
-            items
-                .iter()
-                .map(|i| Value::Str(Text::from(i.json_text())))
-                .collect(),
+            items.iter().map(|i| Value::Str(i.json_text())).collect(),
         ))),
         _ => None,
     }
@@ -339,7 +336,7 @@ mod tests {
             let t = text(&v, as_object);
             let full: serde_json::Value = serde_json::from_str(&t).unwrap();
             let parsed = parse_text(&Text::new(&t)).unwrap();
-            prop_assert_eq!(parsed.json_text(), full.to_string());
+            prop_assert_eq!(parsed.json_text().to_string(), full.to_string());
             prop_assert_eq!(parsed, Value::from_json(&full));
         }
     }

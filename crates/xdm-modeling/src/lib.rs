@@ -442,16 +442,30 @@ impl Model {
     pub fn apply_json_line(&self, line: &str, out: &mut Vec<u8>) -> Result<bool, LineError> {
         // One copy of the line, shared by every string read from it.
         let shared: std::sync::Arc<str> = std::sync::Arc::from(line);
-        let mut frame = Frame::new(self.plan.slots.len());
-        frame.now_us = self.now_us;
-        let mut de = serde_json::Deserializer::from_str(&shared);
+        FRAME.with(|cell| {
+            let mut frame = cell.borrow_mut();
+            frame.reset(self.plan.slots.len(), self.now_us);
+            let result = self.apply_shared_line(&shared, &mut frame, out);
+            // Dropped now, not at the next event: the values share the line.
+            frame.reset(0, 0);
+            result
+        })
+    }
+
+    fn apply_shared_line(
+        &self,
+        shared: &std::sync::Arc<str>,
+        frame: &mut Frame,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, LineError> {
+        let mut de = serde_json::Deserializer::from_str(shared);
         let mut failure = None;
         serde::de::DeserializeSeed::deserialize(
             row::RowSeed {
                 model: self,
-                frame: &mut frame,
+                frame,
                 failure: &mut failure,
-                shared: &shared,
+                shared,
             },
             &mut de,
         )
@@ -460,22 +474,9 @@ impl Model {
         if let Some(e) = failure {
             return Err(LineError::Apply(e));
         }
-        let count = self.plan.pipelines.len();
-        let initial = if count > 1 {
-            Some(frame.row.clone())
-        } else {
-            None
-        };
-        for (i, steps) in self.plan.pipelines.iter().enumerate() {
-            if i > 0
-                && let Some(initial) = &initial
-            {
-                frame.row.clone_from(initial);
-            }
-            if run_steps(steps, &mut frame) {
-                self.write_record(&frame, out);
-                return Ok(true);
-            }
+        if self.run_first(frame) {
+            self.write_record(frame, out);
+            return Ok(true);
         }
         Ok(false)
     }
@@ -518,27 +519,46 @@ impl Model {
     }
 
     fn run(&self, mut frame: Frame, first_only: bool) -> Vec<Map<String, Json>> {
+        if first_only {
+            return if self.run_first(&mut frame) {
+                vec![self.record(&frame)]
+            } else {
+                Vec::new()
+            };
+        }
         let mut records = Vec::new();
-        let count = self.plan.pipelines.len();
-        let initial = if count > 1 {
-            Some(frame.row.clone())
-        } else {
-            None
-        };
+        let initial = frame.row.clone();
         for (i, steps) in self.plan.pipelines.iter().enumerate() {
-            if i > 0
-                && let Some(initial) = &initial
-            {
-                frame.row.clone_from(initial);
+            if i > 0 {
+                frame.row.clone_from(&initial);
             }
             if run_steps(steps, &mut frame) {
                 records.push(self.record(&frame));
-                if first_only {
-                    break;
-                }
             }
         }
         records
+    }
+
+    /// Runs the pipelines until one keeps the event, leaving its record in `frame`;
+    /// `false` when every pipeline drops it. The loaded row is copied aside only before a
+    /// pipeline that can drop the event after changing the row, since only then does the
+    /// next pipeline need it back.
+    fn run_first(&self, frame: &mut Frame) -> bool {
+        let last = self.plan.pipelines.len().saturating_sub(1);
+        let mut initial: Option<Vec<Value>> = None;
+        for (i, steps) in self.plan.pipelines.iter().enumerate() {
+            let restore = i < last && drops_after_assigning(steps);
+            if restore && initial.is_none() {
+                initial = Some(frame.row.clone());
+            }
+            if run_steps(steps, frame) {
+                return true;
+            }
+            if restore && let Some(initial) = &initial {
+                frame.row.clone_from(initial);
+            }
+        }
+        false
     }
 
     fn record(&self, frame: &Frame) -> Map<String, Json> {
@@ -582,6 +602,21 @@ impl Model {
         }
         out.push(b'}');
     }
+}
+
+thread_local! {
+    /// The working frame of [`Model::apply_json_line`], kept so that its buffers are
+    /// allocated once per thread rather than once per event.
+    static FRAME: std::cell::RefCell<Frame> = std::cell::RefCell::new(Frame::new(0));
+}
+
+/// Whether a `filter` follows an `alter` in `steps`: the pipeline can then drop an event
+/// after changing its row.
+fn drops_after_assigning(steps: &[Step]) -> bool {
+    steps
+        .iter()
+        .skip_while(|s| !matches!(s, Step::Assign(_)))
+        .any(|s| matches!(s, Step::Filter(_)))
 }
 
 fn run_steps(steps: &[Step], frame: &mut Frame) -> bool {
@@ -642,7 +677,7 @@ fn write_output(out: &mut Vec<u8>, value: &Value, kind: XdmType) {
                     out.push(b',');
                 }
                 first = false;
-                json_out::string_content(out, &text);
+                json_out::text_content(out, &text);
             }
             out.push(b'"');
         }
@@ -656,7 +691,7 @@ fn write_output(out: &mut Vec<u8>, value: &Value, kind: XdmType) {
         }
         (XdmType::String, Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
             match value.to_text() {
-                Some(text) => json_out::string(out, &text),
+                Some(text) => json_out::text(out, &text),
                 None => out.extend_from_slice(b"null"),
             }
         }

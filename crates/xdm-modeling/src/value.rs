@@ -15,9 +15,19 @@ use serde_json::{Map, Value as Json};
 #[derive(Clone)]
 pub struct Text {
     buf: Arc<str>,
+    /// Where the text starts in `buf`; the top bit is [`PLAIN`].
     start: u32,
+    /// Where it ends, or [`WHOLE`].
     end: u32,
 }
+
+/// Set in `Text::start` when the text is known to hold no character that JSON escapes
+/// (`"`, `\`, control characters): a string read unescaped from JSON text. It is then
+/// written to JSON as it is, without scanning it.
+const PLAIN: u32 = 1 << 31;
+
+/// `Text::end` of text that is the whole of a buffer too large for 31-bit offsets.
+const WHOLE: u32 = u32::MAX;
 
 impl Text {
     /// Text holding a copy of `s`.
@@ -28,45 +38,88 @@ impl Text {
 
     fn whole(buf: Arc<str>) -> Text {
         match u32::try_from(buf.len()) {
-            Ok(end) => Text { buf, start: 0, end },
-            // Beyond 4 GiB the offsets do not fit; such text is kept in a buffer of its
-            // own, which is the whole of it by construction.
-            Err(_) => Text {
+            Ok(end) if end < PLAIN => Text { buf, start: 0, end },
+            _ => Text {
                 buf,
                 start: 0,
-                end: u32::MAX,
+                end: WHOLE,
             },
         }
     }
 
     /// `part` as text sharing `buf` when `part` lies inside it (no copy), a copy otherwise.
-    pub(crate) fn within(buf: &Arc<str>, part: &str) -> Text {
+    /// `plain` tells that `part` holds no character JSON escapes.
+    pub(crate) fn within(buf: &Arc<str>, part: &str, plain: bool) -> Text {
         let base = buf.as_ptr() as usize;
         let at = (part.as_ptr() as usize).wrapping_sub(base);
         if at <= buf.len()
             && buf.len() - at >= part.len()
             && let (Ok(start), Ok(end)) = (u32::try_from(at), u32::try_from(at + part.len()))
-            && end < u32::MAX
+            && end < PLAIN
         {
             return Text {
                 buf: Arc::clone(buf),
-                start,
+                start: if plain { start | PLAIN } else { start },
                 end,
             };
         }
         Text::new(part)
     }
 
+    /// A part of this text (`part` must be a slice of it) sharing its buffer.
+    pub(crate) fn slice(&self, part: &str) -> Text {
+        Text::within(&self.buf, part, self.is_plain())
+    }
+
+    /// Whether the text is known to hold no character that JSON escapes.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.start & PLAIN != 0
+    }
+
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        if self.end == u32::MAX && self.start == 0 {
+        if self.end == WHOLE {
             return &self.buf;
         }
         // Offsets are set from char boundaries of `buf`, so the slice always exists.
         self.buf
-            .get(self.start as usize..self.end as usize)
+            .get((self.start & !PLAIN) as usize..self.end as usize)
             .unwrap_or_default()
+    }
+
+    /// Text written by `build` (which tells whether it wrote only characters JSON does not
+    /// escape) into a per-thread scratch buffer, then copied once into its own allocation.
+    pub(crate) fn build(build: impl FnOnce(&mut String) -> bool) -> Text {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        SCRATCH.with(|cell| {
+            let mut fresh = String::new();
+            let mut borrowed = cell.try_borrow_mut();
+            // A build inside a build writes to a buffer of its own.
+            let scratch = match &mut borrowed {
+                Ok(scratch) => &mut **scratch,
+                Err(_) => &mut fresh,
+            };
+            scratch.clear();
+            let plain = build(scratch);
+            let mut text = Text::new(scratch);
+            if plain && text.end != WHOLE {
+                text.start |= PLAIN;
+            }
+            text
+        })
+    }
+
+    /// Text holding a copy of `s`, marked as needing no JSON escapes when it does not:
+    /// for text made once, such as a rule's literals.
+    pub(crate) fn checked(s: &str) -> Text {
+        let mut text = Text::new(s);
+        if text.end != WHOLE && !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            text.start |= PLAIN;
+        }
+        text
     }
 
     /// The buffer this text is part of, so that JSON read from the text can share it.
@@ -394,6 +447,7 @@ impl Value {
         match self {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
+            Value::Array(_) | Value::Object(_) => Some(self.json_text()),
             other => Some(Text::from(other.render())),
         }
     }
@@ -406,17 +460,28 @@ impl Value {
             Value::Int(n) => n.to_string(),
             Value::Float(f) => float_text(*f),
             Value::Str(s) => s.to_string(),
-            Value::Array(_) | Value::Object(_) => self.json_text(),
+            Value::Array(_) | Value::Object(_) => self.json_text().to_string(),
             Value::Timestamp(us) => crate::time_fmt::rfc3339(*us),
         }
     }
 
     /// The compact JSON text of the value.
-    pub(crate) fn json_text(&self) -> String {
-        let mut out = Vec::new();
-        crate::json_out::value(&mut out, self);
-        // json_out writes UTF-8 only: escapes are ASCII and text is copied whole.
-        String::from_utf8(out).unwrap_or_default()
+    pub(crate) fn json_text(&self) -> Text {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with(|cell| {
+            let mut fresh = Vec::new();
+            let mut borrowed = cell.try_borrow_mut();
+            let scratch = match &mut borrowed {
+                Ok(scratch) => &mut **scratch,
+                Err(_) => &mut fresh,
+            };
+            scratch.clear();
+            crate::json_out::value(scratch, self);
+            // json_out writes UTF-8 only: escapes are ASCII and text is copied whole.
+            Text::new(&String::from_utf8_lossy(scratch))
+        })
     }
 
     /// The value as a number, reading numeric text; `None` when it is not one.
@@ -486,9 +551,12 @@ pub(crate) struct ValueSeed<'b> {
 }
 
 impl ValueSeed<'_> {
+    /// Text of a string borrowed from the JSON text: serde_json's reader hands out a
+    /// borrowed string only when it holds no escape, and it rejects raw control
+    /// characters, so the string needs no escaping to be written back.
     fn text(self, s: &str) -> Text {
         match self.shared {
-            Some(buf) => Text::within(buf, s),
+            Some(buf) => Text::within(buf, s, true),
             None => Text::new(s),
         }
     }
