@@ -7,6 +7,7 @@ use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::json::Json;
 use crate::model::AlertMsg;
 use crate::small_string::SmallString;
 
@@ -244,17 +245,19 @@ macro_rules! scalar_lenient {
 
 scalar_lenient!(String => Text, SmallString => Text, i64 => Int, f64 => Float, bool => Bool);
 
-impl Lenient for Value {
+impl Lenient for Json {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Result<Self, Value>, D::Error> {
-        Ok(match Value::deserialize(deserializer)? {
-            Value::Null => Err(Value::Null),
-            other => Ok(other),
+        let json = Json::deserialize(deserializer)?;
+        Ok(if json.is_null() {
+            Err(Value::Null)
+        } else {
+            Ok(json)
         })
     }
     fn as_field(&self) -> FieldRef<'_> {
-        FieldRef::Json(self)
+        FieldRef::Json(self.value())
     }
 }
 

@@ -103,6 +103,7 @@ mod client;
 mod config;
 mod cursor;
 mod error;
+mod json;
 mod lenient;
 mod model;
 mod query;
@@ -116,6 +117,7 @@ pub use client::{Client, Records, ReportStatus, StatusReport};
 pub use config::{Auth, ClientConfig, MAX_PAGE_SIZE, SCM_TOKEN_URL, ScmCredentials};
 pub use cursor::{Cursor, SeenRecord};
 pub use error::{ApiError, ConfigError, Place};
+pub use json::Json;
 pub use lenient::FieldRef;
 pub use model::{Alert, AlertMsg, Device, Record, Vulnerability};
 pub use query::{

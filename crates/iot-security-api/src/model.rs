@@ -4,6 +4,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::json::Json;
 use crate::lenient::{FieldRef, Lenient, lenient_record};
 use crate::small_string::SmallString;
 use crate::time_format::parse_timestamp;
@@ -51,11 +52,11 @@ lenient_record! {
         /// Whether traffic is restricted (the documented example misspells the key).
         traffic_restricted: bool = "trafficRestricted" | "trafficRestriced",
         /// Tag ids.
-        tag_id_list: Value = "tagIdList",
+        tag_id_list: Json = "tagIdList",
         /// Tags as `{tagType, tagValue, tagId}` objects.
-        all_tags: Value = "allTags",
+        all_tags: Json = "allTags",
         /// Custom attributes.
-        custom_attributes: Value = "customAttributes",
+        custom_attributes: Json = "customAttributes",
         /// Vendor.
         vendor: SmallString = "vendor",
         /// Model.
@@ -117,15 +118,15 @@ lenient_record! {
         /// SMB state.
         smb: SmallString = "SMB",
         /// Services seen.
-        services: Value = "services",
+        services: Json = "services",
         /// Whether the device acts as a server.
         is_server: SmallString = "is_server",
         /// Applications seen.
-        applications: Value = "Applications",
+        applications: Json = "Applications",
         /// Tags (as the converters see them).
-        tags: Value = "Tags",
+        tags: Json = "Tags",
         /// Tags for display.
-        display_tags: Value = "display_tags",
+        display_tags: Json = "display_tags",
     }
 }
 
@@ -155,13 +156,13 @@ lenient_record! {
         /// Destination URL.
         to_url: String = "toURL",
         /// When the alert was generated (epoch milliseconds or a date, as sent).
-        generation_timestamp: Value = "generationTimestamp",
+        generation_timestamp: Json = "generationTimestamp",
         /// Values that triggered the alert.
-        values: Value = "values",
+        values: Json = "values",
         /// Impact.
         impact: String = "impact",
         /// Recommendation (`{content: [...]}`).
-        recommendation: Value = "recommendation",
+        recommendation: Json = "recommendation",
     }
 }
 
@@ -223,7 +224,7 @@ lenient_record! {
         /// Internal host name.
         internal_hostname: String = "internal_hostname",
         /// Resolution history.
-        reason_history: Value = "reason_history",
+        reason_history: Json = "reason_history",
         /// MSSP service tier.
         service_level: String = "serviceLevel",
         /// The nested message (addresses, URL, values, recommendation).
@@ -293,19 +294,19 @@ lenient_record! {
         /// `new`, `investigation`, `remediation` or `resolved`.
         ticket_state: String = "ticketState",
         /// Assignees.
-        ticket_assignees: Value = "ticketAssignees",
+        ticket_assignees: Json = "ticketAssignees",
         /// Resolution history.
-        reason_history: Value = "reason_history",
+        reason_history: Json = "reason_history",
         /// Remediation work order.
-        remediate_workorder: Value = "remediate_workorder",
+        remediate_workorder: Json = "remediate_workorder",
         /// Remediation checkbox state.
-        remediate_checkbox: Value = "remediate_checkbox",
+        remediate_checkbox: Json = "remediate_checkbox",
         /// Remediation instructions.
         remediate_instruction: String = "remediate_instruction",
         /// The vulnerability, such as a CVE id.
         vulnerability_name: String = "vulnerability_name",
         /// Tags.
-        all_tags: Value = "allTags",
+        all_tags: Json = "allTags",
     }
 }
 
