@@ -5,8 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::paging::{DecodedPage, Links};
-use crate::scan::{results_spans, single_line};
+use crate::paging::DecodedPage;
+use crate::scan::{read_page, single_line};
 use serde_json::{Map, Value};
 use time::Date;
 
@@ -392,20 +392,8 @@ impl PartialEq for Finding {
     }
 }
 
-/// A findings page as Bitsight sends it, read in one validating pass that borrows from
-/// the body.
-#[derive(Deserialize)]
-struct FindingsPage<'a> {
-    #[serde(default)]
-    links: Option<Links>,
-    #[serde(default)]
-    count: Option<u64>,
-    #[serde(borrow)]
-    results: Vec<ObjectOnly<FindingFields<'a>>>,
-}
-
-/// Decodes a findings page: typed fields in one serde pass, then each finding's exact
-/// text located by a light scan of the already-validated body.
+/// Decodes a findings page in one validating pass: each finding's typed fields and
+/// its exact text together.
 pub(crate) fn decode_findings_page(
     body: &[u8],
     company_guid: &str,
@@ -413,20 +401,13 @@ pub(crate) fn decode_findings_page(
     use serde::de::Error as _;
     let text = std::str::from_utf8(body)
         .map_err(|_| serde_json::Error::custom("the response is not UTF-8"))?;
-    let page: FindingsPage<'_> = serde_json::from_str(text)?;
-    let spans = results_spans(body)
-        .filter(|spans| spans.len() == page.results.len())
-        .ok_or_else(|| serde_json::Error::custom("cannot locate the findings in `results`"))?;
-    let mut items = Vec::with_capacity(spans.len());
-    for (ObjectOnly(fields), span) in page.results.into_iter().zip(spans) {
-        let raw = text.get(span).ok_or_else(|| {
-            serde_json::Error::custom("a finding's text is not on character boundaries")
-        })?;
+    let mut items = Vec::new();
+    let envelope = read_page(text, |ObjectOnly(fields), raw| {
         items.push(Finding::from_parts(company_guid, fields, &single_line(raw)));
-    }
+    })?;
     Ok(DecodedPage {
-        links: page.links,
-        count: page.count,
+        links: envelope.links,
+        count: envelope.count,
         items,
     })
 }

@@ -22,7 +22,7 @@ struct Page<R> {
 #[derive(Deserialize)]
 pub(crate) struct Links {
     #[serde(default)]
-    next: Option<String>,
+    pub(crate) next: Option<String>,
     #[serde(default)]
     next_url: Option<String>,
 }

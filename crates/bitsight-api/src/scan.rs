@@ -1,18 +1,16 @@
-//! Finds the byte spans of a page's `results` elements in JSON that serde_json has
-//! already validated, so findings keep their exact received text without a second
-//! validating parse.
+//! One validating pass over a paged answer that also yields each result's exact
+//! text: the envelope's punctuation is walked here, and every token and value in it
+//! (keys, `links`, `count`, each element of `results`) is read by serde_json, which
+//! reports where the value ended.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
 use memchr::{memchr2, memchr3};
+use serde::Deserialize;
+use serde::de::{Error as _, IgnoredAny};
 
-fn skip_whitespace(text: &[u8], mut at: usize) -> usize {
-    while matches!(text.get(at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
-        at += 1;
-    }
-    at
-}
+use crate::lenient::LenientStr;
+use crate::paging::Links;
 
 /// `at` is an opening quote; returns the index just past the closing one.
 fn end_of_string(text: &[u8], at: usize) -> Option<usize> {
@@ -27,95 +25,187 @@ fn end_of_string(text: &[u8], at: usize) -> Option<usize> {
     }
 }
 
-/// `at` starts a value; returns the index just past it.
-fn end_of_value(text: &[u8], at: usize) -> Option<usize> {
-    match text.get(at)? {
-        b'"' => end_of_string(text, at),
-        b'{' | b'[' => {
-            let mut depth = 0_usize;
-            let mut cursor = at;
-            loop {
-                match text.get(cursor)? {
-                    b'"' => {
-                        cursor = end_of_string(text, cursor)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some(cursor + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                cursor += 1;
-            }
+/// A page's envelope: `links` and `count`.
+pub(crate) struct Envelope {
+    pub(crate) links: Option<Links>,
+    pub(crate) count: Option<u64>,
+}
+
+/// Where the walk is in the page text.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn skip_whitespace(&mut self) {
+        while matches!(
+            self.text.as_bytes().get(self.at),
+            Some(b' ' | b'\n' | b'\r' | b'\t')
+        ) {
+            self.at += 1;
         }
-        _ => {
-            let mut cursor = at;
-            while let Some(byte) = text.get(cursor) {
-                if matches!(byte, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
-                    break;
-                }
-                cursor += 1;
-            }
-            Some(cursor)
+    }
+
+    /// The next byte after whitespace, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn expect(&mut self, byte: u8, what: &str) -> Result<(), serde_json::Error> {
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(serde_json::Error::custom(format!(
+                "expected {what} at byte {}",
+                self.at
+            )))
         }
+    }
+
+    /// Reads one value with serde_json; returns it with its exact text.
+    fn value<T: Deserialize<'a>>(&mut self) -> Result<(T, &'a str), serde_json::Error> {
+        self.skip_whitespace();
+        let rest = self
+            .text
+            .get(self.at..)
+            .ok_or_else(|| serde_json::Error::custom("a value starts inside a character"))?;
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
+        let value = values
+            .next()
+            .ok_or_else(|| serde_json::Error::custom("the page ends where a value should be"))??;
+        let text = rest
+            .get(..values.byte_offset())
+            .ok_or_else(|| serde_json::Error::custom("a value ends inside a character"))?;
+        self.at += text.len();
+        Ok((value, text))
     }
 }
 
-fn element_spans(text: &[u8], at: usize) -> Option<Vec<Range<usize>>> {
-    if text.get(at)? != &b'[' {
-        return None;
-    }
-    let mut spans = Vec::new();
-    let mut cursor = skip_whitespace(text, at + 1);
-    if text.get(cursor)? == &b']' {
-        return Some(spans);
-    }
-    loop {
-        let end = end_of_value(text, cursor)?;
-        spans.push(cursor..end);
-        cursor = skip_whitespace(text, end);
-        match text.get(cursor)? {
-            b',' => cursor = skip_whitespace(text, cursor + 1),
-            b']' => return Some(spans),
-            _ => return None,
+/// Reads a page `{"links": ..., "count": ..., "results": [...]}` (keys in any order,
+/// others ignored) in one validating pass: each element of `results` is read as `T`
+/// and handed to `each` with its exact text.
+///
+/// # Errors
+/// Whatever keeps the text from being such a page. A syntax error is reported at
+/// its place in the whole page.
+pub(crate) fn read_page<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    each: impl FnMut(T, &'a str),
+) -> Result<Envelope, serde_json::Error> {
+    walk_page(text, each).map_err(|error| {
+        // Re-read the page only to place a syntax error in the whole text.
+        match serde_json::from_str::<IgnoredAny>(text) {
+            Err(syntax) => syntax,
+            Ok(_) => error,
         }
-    }
+    })
 }
 
-/// The spans of the elements of the top-level object's `"results"` array, or `None`
-/// when the text is not such an object (or spells the key with escapes).
-pub(crate) fn results_spans(text: &[u8]) -> Option<Vec<Range<usize>>> {
-    let mut cursor = skip_whitespace(text, 0);
-    if text.get(cursor)? != &b'{' {
-        return None;
-    }
-    cursor += 1;
+fn walk_page<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    mut each: impl FnMut(T, &'a str),
+) -> Result<Envelope, serde_json::Error> {
+    let mut cursor = Cursor { text, at: 0 };
+    let mut envelope = Envelope {
+        links: None,
+        count: None,
+    };
+    let (mut seen_links, mut seen_count, mut seen_results) = (false, false, false);
+    cursor.expect(b'{', "a JSON object")?;
+    let mut first = true;
     loop {
-        cursor = skip_whitespace(text, cursor);
-        match text.get(cursor)? {
-            b',' => {
-                cursor += 1;
-                continue;
+        if first && cursor.peek() == Some(b'}') {
+            cursor.at += 1;
+            break;
+        }
+        first = false;
+        if cursor.peek() != Some(b'"') {
+            return Err(serde_json::Error::custom(format!(
+                "expected a key at byte {}",
+                cursor.at
+            )));
+        }
+        let (LenientStr(key), _) = cursor.value::<LenientStr<'a>>()?;
+        cursor.expect(b':', "`:`")?;
+        let duplicate = |name: &str| serde_json::Error::custom(format!("duplicate field `{name}`"));
+        match key.as_deref().unwrap_or_default() {
+            "links" if seen_links => return Err(duplicate("links")),
+            "links" => {
+                seen_links = true;
+                envelope.links = cursor.value::<Option<Links>>()?.0;
             }
-            b'"' => {}
-            _ => return None,
+            "count" if seen_count => return Err(duplicate("count")),
+            "count" => {
+                seen_count = true;
+                envelope.count = cursor.value::<Option<u64>>()?.0;
+            }
+            "results" if seen_results => return Err(duplicate("results")),
+            "results" => {
+                seen_results = true;
+                read_results(&mut cursor, &mut each)?;
+            }
+            _ => {
+                cursor.value::<IgnoredAny>()?;
+            }
         }
-        let key_end = end_of_string(text, cursor)?;
-        let key = text.get(cursor + 1..key_end - 1)?;
-        cursor = skip_whitespace(text, key_end);
-        if text.get(cursor)? != &b':' {
-            return None;
+        match cursor.peek() {
+            Some(b',') => cursor.at += 1,
+            Some(b'}') => {
+                cursor.at += 1;
+                break;
+            }
+            _ => {
+                return Err(serde_json::Error::custom(format!(
+                    "expected `,` or `}}` at byte {}",
+                    cursor.at
+                )));
+            }
         }
-        cursor = skip_whitespace(text, cursor + 1);
-        if key == b"results" {
-            return element_spans(text, cursor);
-        }
-        cursor = end_of_value(text, cursor)?;
     }
+    if cursor.peek().is_some() {
+        return Err(serde_json::Error::custom(format!(
+            "trailing characters at byte {}",
+            cursor.at
+        )));
+    }
+    if !seen_results {
+        return Err(serde_json::Error::missing_field("results"));
+    }
+    Ok(envelope)
+}
+
+fn read_results<'a, T: Deserialize<'a>>(
+    cursor: &mut Cursor<'a>,
+    each: &mut impl FnMut(T, &'a str),
+) -> Result<(), serde_json::Error> {
+    cursor.expect(b'[', "`results` to be an array")?;
+    if cursor.peek() == Some(b']') {
+        cursor.at += 1;
+        return Ok(());
+    }
+    for index in 0_usize.. {
+        let (item, text) = cursor
+            .value::<T>()
+            .map_err(|error| serde_json::Error::custom(format!("`results[{index}]`: {error}")))?;
+        each(item, text);
+        match cursor.peek() {
+            Some(b',') => cursor.at += 1,
+            Some(b']') => {
+                cursor.at += 1;
+                break;
+            }
+            _ => {
+                return Err(serde_json::Error::custom(format!(
+                    "expected `,` or `]` at byte {}",
+                    cursor.at
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `value` (valid JSON) on one line: when it holds a line break (which valid JSON only
@@ -152,32 +242,64 @@ pub(crate) fn single_line(value: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{results_spans, single_line};
+    use super::{read_page, single_line};
     use proptest::prelude::*;
+    use serde::de::IgnoredAny;
     use serde_json::{Value, json};
 
-    fn elements(page: &str) -> Vec<&str> {
-        results_spans(page.as_bytes())
-            .unwrap()
-            .into_iter()
-            .map(|span| &page[span])
-            .collect()
+    /// The elements' texts, or the error's message.
+    fn elements(page: &str) -> Result<Vec<&str>, String> {
+        let mut found = Vec::new();
+        read_page::<IgnoredAny>(page, |_, text| found.push(text))
+            .map(|_| found)
+            .map_err(|error| error.to_string())
     }
 
     #[test]
     fn finds_elements_verbatim() {
         let page = r#" { "links" : {"next": "x\"]}"}, "count": 3, "results" : [ {"a": "b\\", "c": [1, {"d": "}"}]} , 10.50,"s\"," ] } "#;
         assert_eq!(
-            elements(page),
+            elements(page).unwrap(),
             [
                 r#"{"a": "b\\", "c": [1, {"d": "}"}]}"#,
                 "10.50",
                 r#""s\",""#
             ]
         );
-        assert_eq!(elements(r#"{"results":[]}"#), Vec::<&str>::new());
-        assert!(results_spans(b"[1]").is_none());
-        assert!(results_spans(br#"{"count":1}"#).is_none());
+        let mut next = None;
+        let envelope = read_page::<IgnoredAny>(page, |_, _| {}).unwrap();
+        if let Some(links) = envelope.links {
+            next = links.next;
+        }
+        assert_eq!(next.as_deref(), Some("x\"]}"));
+        assert_eq!(envelope.count, Some(3));
+        assert_eq!(elements(r#"{"results":[]}"#).unwrap(), Vec::<&str>::new());
+        // An escaped key is still the key.
+        assert_eq!(elements(r#"{"res\u0075lts":[7]}"#).unwrap(), ["7"]);
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_page() {
+        for (page, message) in [
+            ("[1]", "expected a JSON object"),
+            (r#"{"count":1}"#, "missing field `results`"),
+            (
+                r#"{"results":[1],"results":[2]}"#,
+                "duplicate field `results`",
+            ),
+            (r#"{"results":{}}"#, "`results` to be an array"),
+            (r#"{"results":[1 2]}"#, "expected `,` or `]`"),
+            (r#"{"results":[1]} {}"#, "trailing characters"),
+            (r#"{"count":"x","results":[]}"#, "invalid type"),
+        ] {
+            let error = elements(page).unwrap_err();
+            assert!(error.contains(message), "{page}: {error}");
+        }
+        // A syntax error is placed in the whole page.
+        let error = elements(r#"{"results":[{"a":1},{"b":tru}]}"#).unwrap_err();
+        assert!(error.contains("column 29"), "{error}");
+        let error = elements(r#"{"results":[{"a":1"#).unwrap_err();
+        assert!(error.contains("EOF"), "{error}");
     }
 
     #[test]
@@ -208,15 +330,22 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
-        fn spans_reparse_to_the_elements(items in prop::collection::vec(json_value(), 0..6), pretty in any::<bool>()) {
-            let page = json!({"links": {"next": null}, "count": items.len(), "results": items});
+        fn element_texts_reparse_to_the_elements(items in prop::collection::vec(json_value(), 0..6), pretty in any::<bool>(), extra in json_value()) {
+            let page = json!({"links": {"next": null}, "extra": extra, "count": items.len(), "results": items});
             let text = if pretty { serde_json::to_string_pretty(&page).unwrap() } else { page.to_string() };
-            let found: Vec<Value> = elements(&text).into_iter().map(|t| serde_json::from_str(t).unwrap()).collect();
-            prop_assert_eq!(&found, page["results"].as_array().unwrap());
-            for element in elements(&text) {
+            let mut parsed = Vec::new();
+            let mut texts = Vec::new();
+            let envelope = read_page::<Value>(&text, |value, element| {
+                parsed.push(value);
+                texts.push(element);
+            }).unwrap();
+            prop_assert_eq!(envelope.count, Some(items.len() as u64));
+            prop_assert_eq!(&parsed, &items);
+            for (element, item) in texts.into_iter().zip(&items) {
+                prop_assert_eq!(&serde_json::from_str::<Value>(element).unwrap(), item);
                 let line = single_line(element);
                 prop_assert!(!line.contains('\n'));
-                prop_assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), serde_json::from_str::<Value>(element).unwrap());
+                prop_assert_eq!(&serde_json::from_str::<Value>(&line).unwrap(), item);
             }
         }
     }
