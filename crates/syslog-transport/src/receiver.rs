@@ -113,7 +113,7 @@ impl Receiver {
             }
             Protocol::Tcp | Protocol::Tls | Protocol::Relp | Protocol::RelpTls => {
                 let acceptor = match (&config.tls, config.protocol.is_tls()) {
-                    (Some(tls), true) => Some(acceptor(tls)?),
+                    (Some(tls), true) => Some(server_config(tls)?),
                     (None, true) => {
                         return Err(ReceiverError::Tls("no certificate configured".to_owned()));
                     }
@@ -166,7 +166,7 @@ impl Receiver {
     }
 }
 
-fn acceptor(tls: &ServerTls) -> Result<tokio_rustls::TlsAcceptor, ReceiverError> {
+fn server_config(tls: &ServerTls) -> Result<Arc<rustls::ServerConfig>, ReceiverError> {
     let err = |what: &str, e: &dyn std::fmt::Display| ReceiverError::Tls(format!("{what}: {e}"));
     let certs = CertificateDer::pem_file_iter(&tls.cert_file)
         .map_err(|e| err("certificate", &e))?
@@ -198,7 +198,7 @@ fn acceptor(tls: &ServerTls) -> Result<tokio_rustls::TlsAcceptor, ReceiverError>
     let config = builder
         .with_single_cert(certs, key)
         .map_err(|e| err("certificate and key", &e))?;
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 async fn serve_udp(
@@ -220,7 +220,7 @@ async fn serve_udp(
 
 async fn serve_tcp(
     listener: TcpListener,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     config: ReceiverConfig,
     tx: mpsc::Sender<Bytes>,
     stats: Arc<Stats>,
@@ -230,12 +230,12 @@ async fn serve_tcp(
     while let Ok((stream, _)) = listener.accept().await {
         stats.connections.fetch_add(1, Ordering::Relaxed);
         while connections.try_join_next().is_some() {}
-        let acceptor = acceptor.clone();
+        let tls = tls.clone();
         let config = config.clone();
         let tx = tx.clone();
         let stats = Arc::clone(&stats);
         connections.spawn(async move {
-            if let Err(e) = serve_connection(stream, acceptor, &config, &tx, &stats).await {
+            if let Err(e) = serve_connection(stream, tls, &config, &tx, &stats).await {
                 tracing::debug!(error = %e, "loopback receiver connection ended");
             }
         });
@@ -244,17 +244,20 @@ async fn serve_tcp(
 
 async fn serve_connection(
     stream: TcpStream,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     config: &ReceiverConfig,
     tx: &mpsc::Sender<Bytes>,
     stats: &Stats,
 ) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
-    let io: Box<dyn Io> = match acceptor {
+    let io: Box<dyn Io> = match tls {
+        Some(tls) if config.keep == Keep::Discard && !config.protocol.is_relp() => {
+            return discard_tls(stream, tls, stats).await;
+        }
         // rustls asks the socket for at most a few KiB per read; a large buffer below it
-        // turns that into one system call per MiB, so decryption stays the only cost.
-        Some(acceptor) => Box::new(
-            acceptor
+        // turns that into one system call per MiB.
+        Some(tls) => Box::new(
+            tokio_rustls::TlsAcceptor::from(tls)
                 .accept(tokio::io::BufReader::with_capacity(1 << 20, stream))
                 .await?,
         ),
@@ -346,5 +349,90 @@ async fn serve_relp(
         if closing {
             return io.shutdown().await;
         }
+    }
+}
+
+/// TLS to discard, as cheaply as a TLS receiver can: whole socket reads of up to 1 MiB,
+/// records decrypted where they lie (rustls's unbuffered API), plaintext counted and
+/// dropped. The buffered API would copy every byte twice more (into its record buffer,
+/// then out to the reader), which made this receiver, not the sender, the limit of the
+/// TLS benchmark.
+async fn discard_tls(
+    mut stream: TcpStream,
+    tls: Arc<rustls::ServerConfig>,
+    stats: &Stats,
+) -> std::io::Result<()> {
+    use rustls::unbuffered::{ConnectionState, EncodeError, InsufficientSizeError};
+
+    let mut session =
+        rustls::server::UnbufferedServerConnection::new(tls).map_err(std::io::Error::other)?;
+    let mut incoming = vec![0u8; 1 << 20];
+    // Unprocessed bytes are `incoming[start..end]`.
+    let (mut start, mut end) = (0, 0);
+    let mut outgoing = vec![0u8; 16 * 1024];
+    let mut outgoing_len = 0;
+    loop {
+        let status = session.process_tls_records(&mut incoming[start..end]);
+        let mut wants_input = false;
+        match status.state.map_err(std::io::Error::other)? {
+            ConnectionState::ReadTraffic(mut traffic) => {
+                while let Some(record) = traffic.next_record() {
+                    let record = record.map_err(std::io::Error::other)?;
+                    stats
+                        .bytes
+                        .fetch_add(record.payload.len() as u64, Ordering::Relaxed);
+                }
+            }
+            ConnectionState::ReadEarlyData(mut early) => {
+                while let Some(record) = early.next_record() {
+                    let record = record.map_err(std::io::Error::other)?;
+                    stats
+                        .bytes
+                        .fetch_add(record.payload.len() as u64, Ordering::Relaxed);
+                }
+            }
+            ConnectionState::EncodeTlsData(mut handshake) => loop {
+                match handshake.encode(&mut outgoing[outgoing_len..]) {
+                    Ok(n) => {
+                        outgoing_len += n;
+                        break;
+                    }
+                    Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
+                        outgoing.resize(outgoing_len + required_size, 0);
+                    }
+                    Err(e) => return Err(std::io::Error::other(e)),
+                }
+            },
+            ConnectionState::TransmitTlsData(handshake) => {
+                handshake.done();
+                stream.write_all(&outgoing[..outgoing_len]).await?;
+                outgoing_len = 0;
+            }
+            ConnectionState::BlockedHandshake | ConnectionState::WriteTraffic(_) => {
+                wants_input = true;
+            }
+            ConnectionState::PeerClosed | ConnectionState::Closed => return Ok(()),
+            other => {
+                return Err(std::io::Error::other(format!(
+                    "unexpected TLS state {other:?}"
+                )));
+            }
+        }
+        start += status.discard;
+        if !wants_input {
+            continue;
+        }
+        // The unprocessed tail is less than one record: move it to the front, then read.
+        incoming.copy_within(start..end, 0);
+        end -= start;
+        start = 0;
+        if end == incoming.len() {
+            return Err(std::io::Error::other("TLS message larger than 1 MiB"));
+        }
+        let n = stream.read(&mut incoming[end..]).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        end += n;
     }
 }

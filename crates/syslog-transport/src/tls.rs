@@ -147,8 +147,32 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     })
 }
 
+/// The cipher suites we offer, most preferred first: the AEAD suites of rustls's
+/// aws-lc-rs provider (all of them, nothing weaker), reordered so that AES-128-GCM
+/// comes before AES-256-GCM in each TLS version. Both are safe; AES-128 runs 10 AES rounds
+/// per block instead of 14, which makes bulk syslog over TLS cheaper on both ends
+/// (receivers such as rustls and OpenSSL follow the client's order by default).
+/// ChaCha20-Poly1305 stays last: without AES hardware a receiver may still choose it.
+fn cipher_suites() -> Vec<rustls::SupportedCipherSuite> {
+    use rustls::crypto::aws_lc_rs::cipher_suite as suite;
+    vec![
+        suite::TLS13_AES_128_GCM_SHA256,
+        suite::TLS13_AES_256_GCM_SHA384,
+        suite::TLS13_CHACHA20_POLY1305_SHA256,
+        suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
+}
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: cipher_suites(),
+        ..rustls::crypto::aws_lc_rs::default_provider()
+    })
 }
 
 static INSECURE_WARNED: AtomicBool = AtomicBool::new(false);

@@ -150,6 +150,102 @@ async fn tls_with_octet_counting() {
     round_trip(cfg, &mut rx, payloads).await;
 }
 
+/// The discard receiver (benchmarks) decrypts TLS in place; it must still see every
+/// plaintext byte the sender framed.
+#[tokio::test]
+async fn tls_discard_receiver_counts_every_byte() {
+    let files = TlsFiles::new();
+    let rx = Receiver::start(
+        ReceiverConfig {
+            protocol: Protocol::Tls,
+            framing: Framing::OctetCounting,
+            tls: Some(server_tls(&files, false)),
+            keep: Keep::Discard,
+            max_frame: 1 << 20,
+        },
+        localhost(),
+    )
+    .await
+    .unwrap();
+    let cfg = tls_config(Protocol::Tls, rx.local_addr(), &files);
+    let mut encoder = syslog_transport::Encoder::new(
+        syslog_transport::Formatter::new(&cfg.format).unwrap(),
+        syslog_transport::Framer::new(Framing::OctetCounting, cfg.line_breaks),
+    );
+    let payloads = common::hostile_payloads(20_000);
+    let mut framed = Vec::new();
+    for payload in &payloads {
+        // RFC 5424 timestamps have a fixed width, so any instant gives the same length.
+        encoder
+            .encode(payload, time::OffsetDateTime::now_utc(), &mut framed)
+            .unwrap();
+    }
+    let mut sender = Sender::new(cfg).unwrap();
+    timeout(LIMIT, async {
+        for chunk in payloads.chunks(5_000) {
+            let batch = chunk.iter().cloned().map(Bytes::from).collect();
+            sender.send_batch(batch).await.unwrap();
+        }
+        sender.shutdown().await.unwrap();
+        while rx.bytes_received() < framed.len() as u64 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the discard receiver did not count every byte");
+    assert_eq!(rx.bytes_received(), framed.len() as u64);
+}
+
+/// Offers AES-128-GCM first, and a server that follows the client's order (rustls's
+/// default) picks it, in TLS 1.3 and in TLS 1.2.
+#[tokio::test]
+async fn tls_negotiates_aes_128_gcm_first() {
+    use rustls::crypto::aws_lc_rs::cipher_suite as suite;
+    use rustls::pki_types::pem::PemObject;
+
+    let files = TlsFiles::new();
+    for (version, expected) in [
+        (&rustls::version::TLS13, suite::TLS13_AES_128_GCM_SHA256),
+        (
+            &rustls::version::TLS12,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        ),
+    ] {
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(&files.server_cert)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&files.server_key).unwrap();
+        let server = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(server));
+        let listener = tokio::net::TcpListener::bind(localhost()).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut stream = acceptor.accept(tcp).await.unwrap();
+            let negotiated = stream.get_ref().1.negotiated_cipher_suite().unwrap();
+            // Stay open until the client closes, as a receiver does.
+            let mut rest = Vec::new();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut rest).await;
+            negotiated
+        });
+        let sender = Sender::new(tls_config(Protocol::Tls, addr, &files)).unwrap();
+        timeout(LIMIT, sender.test_connection())
+            .await
+            .unwrap()
+            .unwrap();
+        let negotiated = timeout(LIMIT, server).await.unwrap().unwrap();
+        assert_eq!(negotiated.suite(), expected.suite(), "{version:?}");
+    }
+}
+
 #[tokio::test]
 async fn mutual_tls_with_a_client_certificate() {
     let files = TlsFiles::new();
