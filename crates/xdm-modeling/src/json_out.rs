@@ -42,13 +42,58 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
             }
             out.push(b'}');
         }
-        Value::Timestamp(us) => string(out, &time_fmt::rfc3339(*us)),
+        Value::Timestamp(us) => {
+            // RFC 3339 text holds nothing JSON escapes.
+            out.push(b'"');
+            time_fmt::write_rfc3339(out, *us);
+            out.push(b'"');
+        }
     }
 }
 
 fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
     // Writing to a Vec does no I/O and a Number always serialises.
     let _ = serde_json::to_writer(&mut *out, n);
+}
+
+/// Writes the JSON text of `value` escaped as the content of a JSON string (a JSON
+/// string holding JSON), in one pass: no JSON text is built to be escaped afterwards.
+pub(crate) fn value_in_string(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Str(s) if s.is_plain() => {
+            out.extend_from_slice(b"\\\"");
+            out.extend_from_slice(s.as_bytes());
+            out.extend_from_slice(b"\\\"");
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                value_in_string(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                value_in_string(out, &Value::Str(key.clone()));
+                out.push(b':');
+                value_in_string(out, item);
+            }
+            out.push(b'}');
+        }
+        // Text that needs escaping (twice here) and scalars: their JSON, escaped.
+        other => {
+            let mut json = Vec::new();
+            self::value(&mut json, other);
+            string_content(out, &String::from_utf8_lossy(&json));
+        }
+    }
 }
 
 /// Writes text as a JSON string, copying text known to need no escapes as it is.

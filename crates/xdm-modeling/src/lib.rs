@@ -41,6 +41,7 @@ mod functions;
 mod json_out;
 mod json_path;
 mod lexer;
+mod line;
 mod parser;
 mod schema;
 mod slot_table;
@@ -458,6 +459,52 @@ impl Model {
         frame: &mut Frame,
         out: &mut Vec<u8>,
     ) -> Result<bool, LineError> {
+        match self.read_row(shared, frame) {
+            Some(None) => {}
+            Some(Some(e)) => return Err(LineError::Apply(e)),
+            // Not one well-formed object, or one of a shape the reader leaves to serde_json.
+            None => {
+                frame.reset(self.plan.slots.len(), self.now_us);
+                self.read_row_with_serde(shared, frame)?;
+            }
+        }
+        if self.run_first(frame) {
+            self.write_record(frame, out);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Reads the line's columns into `frame` in one pass; `None` when the line is left to
+    /// [`Model::read_row_with_serde`], else the first column that does not fit the schema.
+    fn read_row(
+        &self,
+        shared: &std::sync::Arc<str>,
+        frame: &mut Frame,
+    ) -> Option<Option<ApplyError>> {
+        let mut failure = None;
+        line::Reader::new(shared).object(|key, reader| {
+            match self.slot_of(key) {
+                Some(slot) => match self.column_value(slot, reader.value(true)?) {
+                    Ok(v) => frame.row[slot] = v,
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                },
+                None => {
+                    reader.value(false)?;
+                }
+            }
+            Some(())
+        })?;
+        Some(failure)
+    }
+
+    fn read_row_with_serde(
+        &self,
+        shared: &std::sync::Arc<str>,
+        frame: &mut Frame,
+    ) -> Result<(), LineError> {
         let mut de = serde_json::Deserializer::from_str(shared);
         let mut failure = None;
         serde::de::DeserializeSeed::deserialize(
@@ -471,14 +518,10 @@ impl Model {
         )
         .map_err(LineError::Json)?;
         de.end().map_err(LineError::Json)?;
-        if let Some(e) = failure {
-            return Err(LineError::Apply(e));
+        match failure {
+            Some(e) => Err(LineError::Apply(e)),
+            None => Ok(()),
         }
-        if self.run_first(frame) {
-            self.write_record(frame, out);
-            return Ok(true);
-        }
-        Ok(false)
     }
 
     fn column_value(&self, slot: usize, value: Value) -> Result<Value, ApplyError> {
@@ -682,11 +725,8 @@ fn write_output(out: &mut Vec<u8>, value: &Value, kind: XdmType) {
             out.push(b'"');
         }
         (XdmType::String, Value::Object(_)) => {
-            let mut text = Vec::new();
-            json_out::value(&mut text, value);
             out.push(b'"');
-            // JSON text is UTF-8: escapes are ASCII and strings are copied whole.
-            json_out::string_content(out, &String::from_utf8_lossy(&text));
+            json_out::value_in_string(out, value);
             out.push(b'"');
         }
         (XdmType::String, Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {

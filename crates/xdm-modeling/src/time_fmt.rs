@@ -15,14 +15,119 @@ fn to_micros(dt: OffsetDateTime) -> Option<i64> {
 
 /// RFC 3339 text in UTC, with milliseconds only when they are not zero.
 pub(crate) fn rfc3339(us: i64) -> String {
+    if let Some(text) = whole_second_text(us) {
+        // ASCII digits and separators only.
+        return String::from_utf8_lossy(&text).into_owned();
+    }
     to_datetime(us)
         .and_then(|dt| dt.format(&Rfc3339).ok())
         .unwrap_or_default()
 }
 
+/// Writes [`rfc3339`]'s text into `out`.
+pub(crate) fn write_rfc3339(out: &mut Vec<u8>, us: i64) {
+    match whole_second_text(us) {
+        Some(text) => out.extend_from_slice(&text),
+        None => out.extend_from_slice(rfc3339(us).as_bytes()),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a whole second of the years 0 to 9999 (the common case,
+/// written without the general formatter); `None` otherwise.
+fn whole_second_text(us: i64) -> Option<[u8; 20]> {
+    if us % MICROS != 0 {
+        return None;
+    }
+    let secs = us / MICROS;
+    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut text = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut n: i64| {
+        for i in (at..at + width).rev() {
+            // n % 10 is a single digit.
+            text[i] = b'0' + u8::try_from(n % 10).unwrap_or(0);
+            n /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, day_secs / 3600);
+    put(14, 2, day_secs / 60 % 60);
+    put(17, 2, day_secs % 60);
+    Some(text)
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The day count from 1970-01-01 of a proleptic Gregorian date (`days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` read without the general parser; `None` for any other shape
+/// or an invalid date, which the general parser then judges.
+fn parse_whole_second_utc(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<i64> {
+        b[from..to].iter().try_fold(0i64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(secs * MICROS)
+}
+
 /// Reads RFC 3339 text, a date-time without offset (UTC), or a bare date.
 pub(crate) fn parse_iso(text: &str) -> Option<i64> {
     let text = text.trim();
+    if let Some(us) = parse_whole_second_utc(text) {
+        return Some(us);
+    }
     if let Ok(dt) = OffsetDateTime::parse(text, &Rfc3339) {
         return to_micros(dt);
     }
@@ -296,4 +401,38 @@ pub(crate) fn extract(us: i64, part: &str) -> Option<i64> {
 /// Whole seconds since the epoch.
 pub(crate) fn seconds(us: i64) -> i64 {
     us.div_euclid(MICROS)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whole seconds are written as the general formatter writes them.
+        #[test]
+        fn whole_seconds_are_formatted_as_time_does(secs in -62_167_219_200i64..253_402_300_799) {
+            let us = secs * super::MICROS;
+            let general = super::to_datetime(us).and_then(|dt| dt.format(&Rfc3339).ok()).unwrap();
+            prop_assert_eq!(super::rfc3339(us), general);
+        }
+
+        /// The fast reader agrees with the general parser wherever it answers.
+        #[test]
+        fn whole_seconds_are_read_as_time_does(y in 0i64..10000, mo in 0i64..14, d in 0i64..33, h in 0i64..25, mi in 0i64..61, s in 0i64..61) {
+            let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+            let general = OffsetDateTime::parse(&text, &Rfc3339).ok().and_then(super::to_micros);
+            let fast = super::parse_whole_second_utc(&text);
+            if fast.is_some() {
+                prop_assert_eq!(fast, general, "{}", text);
+            } else {
+                // Left to the general parser: only for what it also rejects or reads as
+                // a leap second.
+                prop_assert!(general.is_none() || s == 60, "{}", text);
+            }
+        }
+    }
 }

@@ -698,8 +698,31 @@ pub(crate) fn number_value(n: &serde_json::Number) -> Value {
 /// Floats print like JSON does: integral values keep a `.0`.
 pub(crate) fn float_text(f: f64) -> String {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
-        format!("{f:.1}")
+        // Integral and below 1e16: the integer is exact, and cheaper to print.
+        #[allow(clippy::cast_possible_truncation)]
+        let n = f as i64;
+        if n == 0 && f.is_sign_negative() {
+            return "-0.0".to_owned();
+        }
+        format!("{n}.0")
     } else {
         f.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Integral floats print as `{:.1}` prints them.
+        #[test]
+        fn integral_floats_keep_one_decimal(n in -10_000_000_000_000_000i64..10_000_000_000_000_000, negative_zero: bool) {
+            #[allow(clippy::cast_precision_loss)]
+            let f = if negative_zero { -0.0 } else { n as f64 };
+            prop_assert_eq!(super::float_text(f), format!("{f:.1}"));
+        }
     }
 }

@@ -1,0 +1,374 @@
+//! A one-pass reader of one JSON object (an NDJSON line) into values whose strings share
+//! the line. It handles the common shapes only and gives up (`None`) on anything else —
+//! invalid JSON, very deep nesting — so that the caller reads the line again with
+//! serde_json, which then decides and words the error. It never accepts what serde_json
+//! rejects, and reads every value as serde_json does: numbers other than plain integers
+//! and strings with escapes are handed to serde_json itself.
+
+use std::sync::Arc;
+
+use crate::value::{Object, Text, Value, number_value};
+
+/// Nesting deeper than this is left to serde_json (whose own limit is 128).
+const MAX_DEPTH: usize = 100;
+
+pub(crate) struct Reader<'a> {
+    line: &'a Arc<str>,
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(line: &'a Arc<str>) -> Self {
+        Reader {
+            line,
+            bytes: line.as_bytes(),
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    /// Reads the top-level object, handing each key to `field` along with a reader for
+    /// its value; then checks that only whitespace follows.
+    pub(crate) fn object(
+        &mut self,
+        mut field: impl FnMut(&str, &mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.whitespace();
+        self.expect(b'{')?;
+        self.whitespace();
+        if self.eat(b'}') {
+            return self.end();
+        }
+        loop {
+            self.whitespace();
+            let key = self.string()?;
+            self.whitespace();
+            self.expect(b':')?;
+            self.whitespace();
+            field(&key, self)?;
+            self.whitespace();
+            if self.eat(b',') {
+                continue;
+            }
+            self.expect(b'}')?;
+            return self.end();
+        }
+    }
+
+    fn end(&mut self) -> Option<()> {
+        self.whitespace();
+        (self.pos == self.bytes.len()).then_some(())
+    }
+
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        if self.bytes.get(self.pos) == Some(&byte) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.eat(byte).then_some(())
+    }
+
+    /// A string at the current position (its opening quote), as text sharing the line.
+    fn string(&mut self) -> Option<Text> {
+        let open = self.pos;
+        self.expect(b'"')?;
+        let rest = self.bytes.get(self.pos..)?;
+        let at = memchr::memchr2(b'"', b'\\', rest)?;
+        let body = &rest[..at];
+        // serde_json rejects raw control characters in strings.
+        if body.iter().any(|&b| b < 0x20) {
+            return None;
+        }
+        if rest[at] == b'"' {
+            let text = self.line.get(self.pos..self.pos + at)?;
+            self.pos += at + 1;
+            return Some(Text::within(self.line, text, true));
+        }
+        // Escapes: find the closing quote, then let serde_json decode (and judge) them.
+        let mut i = self.pos + at;
+        loop {
+            match self.bytes.get(i)? {
+                b'\\' => i += 2,
+                b'"' => break,
+                b if *b < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        let quoted = self.line.get(open..=i)?;
+        let decoded: String = serde_json::from_str(quoted).ok()?;
+        self.pos = i + 1;
+        Some(Text::from(decoded))
+    }
+
+    /// Reads one value; with `keep` false, only checks it and returns `Null`.
+    pub(crate) fn value(&mut self, keep: bool) -> Option<Value> {
+        match *self.bytes.get(self.pos)? {
+            b'"' => {
+                let text = self.string()?;
+                Some(if keep { Value::Str(text) } else { Value::Null })
+            }
+            b'{' => self.nested_object(keep),
+            b'[' => self.array(keep),
+            b't' => self.literal(b"true", Value::Bool(true)),
+            b'f' => self.literal(b"false", Value::Bool(false)),
+            b'n' => self.literal(b"null", Value::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: Value) -> Option<Value> {
+        if self.bytes.get(self.pos..self.pos + word.len())? == word {
+            self.pos += word.len();
+            Some(value)
+        } else {
+            None
+        }
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    fn nested_object(&mut self, keep: bool) -> Option<Value> {
+        self.enter()?;
+        self.pos += 1;
+        let mut entries = Vec::new();
+        self.whitespace();
+        if !self.eat(b'}') {
+            loop {
+                self.whitespace();
+                let key = self.string()?;
+                self.whitespace();
+                self.expect(b':')?;
+                self.whitespace();
+                let value = self.value(keep)?;
+                if keep {
+                    entries.push((key, value));
+                }
+                self.whitespace();
+                if self.eat(b',') {
+                    continue;
+                }
+                self.expect(b'}')?;
+                break;
+            }
+        }
+        self.depth -= 1;
+        Some(if keep {
+            Value::Object(Arc::new(Object::from_entries(entries)))
+        } else {
+            Value::Null
+        })
+    }
+
+    fn array(&mut self, keep: bool) -> Option<Value> {
+        self.enter()?;
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.whitespace();
+        if !self.eat(b']') {
+            loop {
+                self.whitespace();
+                let value = self.value(keep)?;
+                if keep {
+                    items.push(value);
+                }
+                self.whitespace();
+                if self.eat(b',') {
+                    continue;
+                }
+                self.expect(b']')?;
+                break;
+            }
+        }
+        self.depth -= 1;
+        Some(if keep {
+            Value::Array(Arc::new(items))
+        } else {
+            Value::Null
+        })
+    }
+
+    /// A number, checked against JSON's grammar. Integers of up to 18 digits are read
+    /// here; any other number by serde_json, so that every value is the one it reads.
+    fn number(&mut self) -> Option<Value> {
+        let start = self.pos;
+        let negative = self.eat(b'-');
+        let digits_start = self.pos;
+        match self.bytes.get(self.pos)? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+                    self.pos += 1;
+                }
+            }
+            _ => return None,
+        }
+        let digits_end = self.pos;
+        let mut integral = true;
+        if self.eat(b'.') {
+            integral = false;
+            self.digits()?;
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            integral = false;
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            self.digits()?;
+        }
+        // A digit straight after a leading zero ("01") is invalid JSON.
+        if let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+            return None;
+        }
+        let digits = self.bytes.get(digits_start..digits_end)?;
+        if integral && digits.len() <= 18 {
+            let magnitude = digits
+                .iter()
+                .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+            // serde_json reads "-0" as the float -0.0.
+            if !(negative && magnitude == 0) {
+                return Some(Value::Int(if negative { -magnitude } else { magnitude }));
+            }
+        }
+        let text = self.line.get(start..self.pos)?;
+        let number: serde_json::Number = serde_json::from_str(text).ok()?;
+        Some(number_value(&number))
+    }
+
+    fn digits(&mut self) -> Option<()> {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        (self.pos > start).then_some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+    use serde::de::DeserializeSeed;
+
+    use super::Reader;
+    use crate::value::{Value, ValueSeed};
+
+    /// The object as this reader reads it: (key, value) pairs in order, or `None`.
+    fn read(line: &str) -> Option<Vec<(String, Value)>> {
+        let shared: Arc<str> = Arc::from(line);
+        let mut fields = Vec::new();
+        Reader::new(&shared).object(|key, r| {
+            fields.push((key.to_owned(), r.value(true)?));
+            Some(())
+        })?;
+        Some(fields)
+    }
+
+    /// The object as serde_json reads it, or `None` when it rejects the text.
+    fn serde_read(line: &str) -> Option<Vec<(String, Value)>> {
+        let shared: Arc<str> = Arc::from(line);
+        let mut de = serde_json::Deserializer::from_str(line);
+        let value = ValueSeed {
+            shared: Some(&shared),
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        let Value::Object(object) = value else {
+            return None;
+        };
+        Some(
+            object
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn dedup(fields: Vec<(String, Value)>) -> Vec<(String, Value)> {
+        let mut out: Vec<(String, Value)> = Vec::new();
+        for (k, v) in fields {
+            match out.iter_mut().find(|(seen, _)| *seen == k) {
+                Some(entry) => entry.1 = v,
+                None => out.push((k, v)),
+            }
+        }
+        out
+    }
+
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"k\"".to_owned()),
+            Just("\"a\\\"b\\u00e9\\n\"".to_owned()),
+            Just("\"\\ud800\"".to_owned()),
+            Just("\"\u{1}\"".to_owned()),
+            Just("0".to_owned()),
+            Just("-0".to_owned()),
+            Just("01".to_owned()),
+            Just("-".to_owned()),
+            Just("1.".to_owned()),
+            Just("1.5e3".to_owned()),
+            Just("1E-2".to_owned()),
+            Just("123456789012345678".to_owned()),
+            Just("-9223372036854775808".to_owned()),
+            Just("18446744073709551615".to_owned()),
+            Just("1e400".to_owned()),
+            Just("99999999999999999999999".to_owned()),
+            Just("true".to_owned()),
+            Just("nul".to_owned()),
+            Just("null".to_owned()),
+            Just("[".to_owned()),
+            Just("]".to_owned()),
+            Just("{".to_owned()),
+            Just("}".to_owned()),
+            Just(",".to_owned()),
+            Just(":".to_owned()),
+            Just(" ".to_owned()),
+            Just("\t\r\n".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever the text, this reader either gives up or reads what serde_json reads;
+        /// and it never accepts text serde_json rejects.
+        #[test]
+        fn agrees_with_serde_json(parts in proptest::collection::vec(fragment(), 0..14)) {
+            let line = format!("{{\"x\":{}}}", parts.concat());
+            if let Some(fields) = read(&line) {
+                let expected = serde_read(&line);
+                prop_assert!(expected.is_some(), "accepted what serde_json rejects: {}", line);
+                prop_assert_eq!(Some(dedup(fields)), expected, "line {}", line);
+            }
+        }
+
+        /// Well-formed objects are read, not left to serde_json.
+        #[test]
+        fn reads_well_formed_objects(v in proptest::collection::btree_map("[a-z\"\\\\é]{0,4}", proptest::option::of(("[ -~é]{0,8}", any::<i64>(), any::<f64>(), any::<bool>())), 0..6)) {
+            let json = serde_json::json!(v);
+            let line = json.to_string();
+            let fields = read(&line);
+            prop_assert!(fields.is_some(), "gave up on {}", line);
+            prop_assert_eq!(fields.map(dedup), serde_read(&line));
+        }
+    }
+}
