@@ -1,15 +1,15 @@
-//! Decodes one synthetic `device/list` page of 1000 detailed devices, as the client does,
-//! ROUNDS times: `cargo run --release --features synthetic --example parse_page --
-//! [ROUNDS]` (10 by default). The page is fetched once over loopback first; only
-//! `decode_pages` touches it afterwards, so `valgrind --tool=callgrind
+//! Decodes one synthetic `device/list` page of 1000 detailed devices as the client does
+//! (`Page::from_json`), ROUNDS times: `cargo run --release --features synthetic --example
+//! parse_page -- [ROUNDS]` (10 by default). The page is fetched once over loopback first;
+//! only `decode_pages` touches it afterwards, so `valgrind --tool=callgrind
 //! --toggle-collect='parse_page::decode_pages'` counts the parse alone (scripts/bench
 //! prints it as instructions per device).
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
 
-use iot_security_api::Device;
 use iot_security_api::synthetic::{ACCESS_KEY, KEY_ID, TenantSpec, serve};
+use iot_security_api::{Device, Page, PageError};
 
 /// Devices on the page.
 const PAGE: usize = 1000;
@@ -52,21 +52,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Decodes `page` `rounds` times; how many devices that made.
+/// Decodes `page` `rounds` times, as the client does; how many devices that made.
 #[inline(never)]
-fn decode_pages(page: &[u8], rounds: usize) -> Result<usize, serde_json::Error> {
-    #[derive(serde::Deserialize)]
-    struct Page {
-        devices: Vec<Device>,
-    }
+fn decode_pages(page: &[u8], rounds: usize) -> Result<usize, PageError> {
     let mut decoded = 0;
     for _ in 0..rounds {
-        let page = std::hint::black_box(page);
-        let page: Page = match std::str::from_utf8(page) {
-            Ok(text) => serde_json::from_str(text)?,
-            Err(_) => serde_json::from_slice(page)?,
-        };
-        decoded += page.devices.len();
+        let page = Page::<Device>::from_json(std::hint::black_box(page))?;
+        decoded += page.records.len();
         drop(std::hint::black_box(page));
     }
     Ok(decoded)

@@ -27,7 +27,8 @@ use url::Url;
 
 use crate::config::{Auth, ClientConfig, MAX_PAGE_SIZE, ScmCredentials};
 use crate::error::{ApiError, ConfigError, Place};
-use crate::model::{Alert, Device, Record, Vulnerability};
+use crate::model::{Alert, Device, Vulnerability};
+use crate::page::{ListRecord, PageError};
 use crate::query::{AlertQuery, DeviceQuery, Params, VulnerabilityQuery};
 
 /// The endpoints below the API prefix.
@@ -241,19 +242,19 @@ impl Client {
     /// Every device, page by page (`device/list`), sorted by MAC address.
     /// [`Records::total`] gives the API's count for a progress display.
     pub fn devices(&self, query: &DeviceQuery) -> Records<Device> {
-        self.list(Endpoint::DeviceList, "devices", query.params())
+        self.list(Endpoint::DeviceList, query.params())
     }
 
     /// Every alert, page by page (`alert/list`), oldest first by default.
     /// [`Records::total`] gives the API's count for a progress display.
     pub fn alerts(&self, query: &AlertQuery) -> Records<Alert> {
-        self.list(Endpoint::AlertList, "items", query.params())
+        self.list(Endpoint::AlertList, query.params())
     }
 
     /// Every vulnerability instance, page by page (`vulnerability/list?groupby=device`).
     /// [`Records::total`] gives the API's count, when it sends one.
     pub fn vulnerabilities(&self, query: &VulnerabilityQuery) -> Records<Vulnerability> {
-        self.list(Endpoint::VulnerabilityList, "items", query.params())
+        self.list(Endpoint::VulnerabilityList, query.params())
     }
 
     /// One device by its id (MAC address, or IP for static-IP devices), with details.
@@ -320,15 +321,14 @@ impl Client {
             .map(drop)
     }
 
-    fn list<R>(&self, endpoint: Endpoint, key: &'static str, params: Params) -> Records<R>
+    fn list<R>(&self, endpoint: Endpoint, params: Params) -> Records<R>
     where
-        R: Record + DeserializeOwned + Send + 'static,
+        R: ListRecord + Send + 'static,
     {
         let total = Arc::new(AtomicU64::new(UNKNOWN_TOTAL));
         let pager = Pager {
             client: self.clone(),
             endpoint,
-            key,
             params,
             offset: 0,
             buffer: Vec::new().into_iter(),
@@ -701,7 +701,6 @@ impl<R> fmt::Debug for Records<R> {
 struct Pager<R> {
     client: Client,
     endpoint: Endpoint,
-    key: &'static str,
     params: Params,
     offset: u64,
     buffer: std::vec::IntoIter<R>,
@@ -727,7 +726,7 @@ impl<R> Drop for Pager<R> {
     }
 }
 
-impl<R: Record + DeserializeOwned> Pager<R> {
+impl<R: ListRecord> Pager<R> {
     async fn fetch(&mut self) -> Result<(), ApiError> {
         let page_size = self.client.inner.page_size;
         let place = Place {
@@ -755,12 +754,9 @@ impl<R: Record + DeserializeOwned> Pager<R> {
             let next = self.offset + u64::from(page_size);
             self.prefetched = Some(tokio::spawn(self.clone_request(next)));
         }
-        let page = decode_page::<R>(&body, self.key).map_err(|error| match error {
+        let page = R::decode_page(&body).map_err(|error| match error {
             PageError::Json(source) => ApiError::Decode { place, source },
-            PageError::Missing => ApiError::MissingList {
-                place,
-                key: self.key,
-            },
+            PageError::MissingList { key } => ApiError::MissingList { place, key },
         })?;
         if let Some(total) = page.total {
             self.total
@@ -818,63 +814,6 @@ fn identity_hash(id: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     id.hash(&mut hasher);
     hasher.finish()
-}
-
-enum PageError {
-    Json(serde_json::Error),
-    Missing,
-}
-
-/// One decoded list page.
-struct Page<R> {
-    records: Vec<R>,
-    /// The list's `total` as the API reported it with this page.
-    total: Option<u64>,
-}
-
-fn decode_page<R: DeserializeOwned>(body: &[u8], key: &'static str) -> Result<Page<R>, PageError> {
-    #[derive(Deserialize)]
-    #[serde(bound = "R: DeserializeOwned")]
-    struct DevicesPage<R> {
-        devices: Option<Vec<R>>,
-        total: Option<Value>,
-    }
-    #[derive(Deserialize)]
-    #[serde(bound = "R: DeserializeOwned")]
-    struct ItemsPage<R> {
-        items: Option<Vec<R>>,
-        total: Option<Value>,
-    }
-    // One UTF-8 check for the whole body instead of one per string; invalid UTF-8 goes
-    // through the byte parser, which reports where it is.
-    let (records, total) = match (std::str::from_utf8(body), key == "devices") {
-        (Ok(text), true) => {
-            serde_json::from_str::<DevicesPage<R>>(text).map(|page| (page.devices, page.total))
-        }
-        (Ok(text), false) => {
-            serde_json::from_str::<ItemsPage<R>>(text).map(|page| (page.items, page.total))
-        }
-        (Err(_), true) => {
-            serde_json::from_slice::<DevicesPage<R>>(body).map(|page| (page.devices, page.total))
-        }
-        (Err(_), false) => {
-            serde_json::from_slice::<ItemsPage<R>>(body).map(|page| (page.items, page.total))
-        }
-    }
-    .map_err(PageError::Json)?;
-    Ok(Page {
-        records: records.ok_or(PageError::Missing)?,
-        total: total.as_ref().and_then(total_count),
-    })
-}
-
-/// A list's `total`: a count, also when sent as a string; anything else is no total.
-fn total_count(total: &Value) -> Option<u64> {
-    match total {
-        Value::Number(number) => number.as_u64(),
-        Value::String(text) => text.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 fn parse_url(what: &'static str, text: &str, allow_http: bool) -> Result<Url, ConfigError> {

@@ -228,6 +228,7 @@ macro_rules! scalar_lenient {
     ($($ty:ty => $variant:ident),*) => {
         $(
             impl Lenient for $ty {
+                #[inline(always)]
                 fn deserialize_lenient<'de, D: Deserializer<'de>>(
                     deserializer: D,
                 ) -> Result<Result<Self, Value>, D::Error> {
@@ -265,6 +266,7 @@ impl Lenient for Json {
 pub(crate) struct Shape<T>(pub(crate) Result<T, Value>);
 
 impl<'de, T: Lenient> Deserialize<'de> for Shape<T> {
+    #[inline(always)]
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::deserialize_lenient(deserializer).map(Shape)
     }
@@ -272,6 +274,7 @@ impl<'de, T: Lenient> Deserialize<'de> for Shape<T> {
 
 /// Reads the value of a typed field: into its slot when it fits and the slot is free (an
 /// alias may have filled it), otherwise under its own key in `extra`.
+#[inline(always)]
 pub(crate) fn put<'de, T: Lenient, A: MapAccess<'de>>(
     map: &mut A,
     slot: &mut Option<T>,

@@ -106,6 +106,7 @@ mod error;
 mod json;
 mod lenient;
 mod model;
+mod page;
 mod query;
 mod secret;
 mod small_string;
@@ -120,6 +121,7 @@ pub use error::{ApiError, ConfigError, Place};
 pub use json::Json;
 pub use lenient::FieldRef;
 pub use model::{Alert, AlertMsg, Device, Record, Vulnerability};
+pub use page::{Page, PageError};
 pub use query::{
     AlertQuery, AlertSortField, DeviceQuery, SortDirection, VulnerabilityQuery,
     VulnerabilitySeverity, VulnerabilityStatus,

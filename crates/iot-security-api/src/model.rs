@@ -229,6 +229,10 @@ lenient_record! {
         service_level: String = "serviceLevel",
         /// The nested message (addresses, URL, values, recommendation).
         msg: AlertMsg = "msg",
+        /// The alert's device's tags, `{deviceid, tagIdList, allTags}`: `alert/list`
+        /// sends them beside the page's alerts in a `deviceTags` map keyed by device id,
+        /// and the client attaches each entry to the alerts of that device.
+        device_tags: Json = "deviceTags",
     }
 }
 

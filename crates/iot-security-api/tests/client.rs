@@ -356,6 +356,47 @@ async fn alerts_send_their_filters() {
     );
     assert_eq!(alerts[1].severity_number, Some(3));
     assert_eq!(alerts[1].msg.as_ref().unwrap().id.as_deref(), Some("7713"));
+    // The page's `deviceTags` entry of the first alert's device rides on that alert.
+    assert_eq!(
+        alerts[0].device_tags.as_ref().unwrap().value(),
+        &serde_json::json!({"deviceid": "00:1b:44:11:3a:b7", "tagIdList": ["5f2a"], "allTags": []})
+    );
+    assert!(alerts[1].device_tags.is_none(), "no entry for its device");
+}
+
+#[tokio::test]
+async fn alerts_carry_their_devices_tags_wherever_the_map_comes_in_the_page() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/pub/v4.0/alert/list");
+            then.status(200)
+                .body(fixture("alerts_device_tags_first.json"));
+        })
+        .await;
+    let client = Client::new(config(&server.base_url())).unwrap();
+    let mut stream = client.alerts(&AlertQuery::default());
+    let (alerts, error) = bounded(drain(&mut stream)).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(stream.total(), Some(3));
+    let tags: Vec<_> = alerts
+        .iter()
+        .map(|alert| alert.field("deviceTags").map(|tags| tags.to_string()))
+        .collect();
+    let camera = r#"{"deviceid":"00:1b:44:11:3a:b7","tagIdList":["5f2a","77c1"],"allTags":[{"tagType":"user","tagValue":"lobby|east=1","tagId":"5f2a"},{"tagType":"system","tagValue":"Überwachung","tagId":"77c1"}]}"#;
+    assert_eq!(
+        tags,
+        [
+            Some(camera.to_owned()),
+            Some(camera.to_owned()),
+            None,
+            // An alert that carries its own entry keeps it.
+            Some(r#"{"deviceid":"10.30.4.9","tagIdList":["own"]}"#.to_owned()),
+        ]
+    );
+    // Written back under the wire name, so a JSON consumer sees what the API sent.
+    let written = serde_json::to_value(&alerts[0]).unwrap();
+    assert_eq!(written["deviceTags"]["tagIdList"][1], "77c1");
 }
 
 #[tokio::test]
