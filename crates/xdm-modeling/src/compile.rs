@@ -39,6 +39,8 @@ pub(crate) enum Node {
     Neg(Box<Node>),
     CurrentTime,
     Call(&'static Builtin, Vec<Node>),
+    /// `object_create` with distinct literal keys: built without checking for repeats.
+    ObjectCreate(Vec<(Text, Node)>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -539,7 +541,14 @@ impl Compiler<'_, '_> {
                 if !self.arity(name, args, span, builtin.min, builtin.max) {
                     return Node::Lit(Value::Null);
                 }
-                Node::Call(builtin, args.iter().map(|a| self.expr(a)).collect())
+                let args: Vec<Node> = args.iter().map(|a| self.expr(a)).collect();
+                if builtin.name != "object_create" {
+                    return Node::Call(builtin, args);
+                }
+                match literal_key_entries(args) {
+                    Ok(entries) => Node::ObjectCreate(entries),
+                    Err(args) => Node::Call(builtin, args),
+                }
             }
             None => {
                 self.reporter
@@ -599,6 +608,7 @@ fn reads_event(node: &Node) -> bool {
                 || reads_event(otherwise)
         }
         Node::Coalesce(items) | Node::Call(_, items) => items.iter().any(reads_event),
+        Node::ObjectCreate(entries) => entries.iter().any(|(_, n)| reads_event(n)),
         Node::And(a, b)
         | Node::Or(a, b)
         | Node::Compare(_, a, b)
@@ -621,6 +631,27 @@ fn reads_event(node: &Node) -> bool {
         }
         Node::Json(a, p, _) => reads_event(a) || matches!(p, PathArg::Dynamic(n) if reads_event(n)),
     }
+}
+
+/// `object_create`'s arguments as (key, value) pairs when they come in pairs whose keys
+/// are distinct literal strings; the arguments back otherwise.
+fn literal_key_entries(args: Vec<Node>) -> Result<Vec<(Text, Node)>, Vec<Node>> {
+    let distinct_literals = args.len().is_multiple_of(2)
+        && args.chunks_exact(2).enumerate().all(|(i, pair)| {
+            matches!(&pair[0], Node::Lit(Value::Str(key))
+                if !args[..2 * i].chunks_exact(2).any(|seen| matches!(&seen[0], Node::Lit(Value::Str(k)) if k == key)))
+        });
+    if !distinct_literals {
+        return Err(args);
+    }
+    let mut entries = Vec::with_capacity(args.len() / 2);
+    let mut items = args.into_iter();
+    while let (Some(key), Some(value)) = (items.next(), items.next()) {
+        if let Node::Lit(Value::Str(key)) = key {
+            entries.push((key, value));
+        }
+    }
+    Ok(entries)
 }
 
 /// Replaces an expression that reads nothing from the event by its value.

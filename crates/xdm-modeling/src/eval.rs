@@ -195,6 +195,14 @@ pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
             },
         },
         Node::CurrentTime => Value::Timestamp(f.now_us),
+        Node::ObjectCreate(entries) => {
+            let mut built = Vec::with_capacity(entries.len());
+            for (key, node) in entries {
+                // Values are stored as JSON holds them (timestamps as text).
+                built.push((key.clone(), eval(node, f).json_ready()));
+            }
+            Value::Object(Arc::new(Object::from_distinct_entries(built)))
+        }
         Node::Call(builtin, args) => {
             let base = f.stack.len();
             for arg in args {

@@ -167,7 +167,7 @@ pub(crate) fn string_content(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Whether any of the eight bytes is a control character, `"` or `\`.
-fn needs_escape(word: u64) -> bool {
+pub(crate) fn needs_escape(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;

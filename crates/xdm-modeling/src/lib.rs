@@ -426,11 +426,13 @@ impl Model {
     }
 
     fn slot_of(&self, key: &str) -> Option<usize> {
-        if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.lookup.get(&key.to_ascii_lowercase())
-        } else {
-            self.lookup.get(key)
-        }
+        // The table holds lower-cased names: a key found as it is needs no lowering.
+        self.lookup.get(key).or_else(|| {
+            key.bytes()
+                .any(|b| b.is_ascii_uppercase())
+                .then(|| self.lookup.get(&key.to_ascii_lowercase()))
+                .flatten()
+        })
     }
 
     /// The NDJSON fast path: reads one JSON object, models it and appends the record's

@@ -85,31 +85,35 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Option<Text> {
         let open = self.pos;
         self.expect(b'"')?;
-        let rest = self.bytes.get(self.pos..)?;
-        let at = memchr::memchr2(b'"', b'\\', rest)?;
-        let body = &rest[..at];
-        // serde_json rejects raw control characters in strings.
-        if body.iter().any(|&b| b < 0x20) {
-            return None;
+        let start = self.pos;
+        let mut i = start;
+        // Eight bytes at a time past text without quotes, backslashes or control bytes.
+        while let Some(chunk) = self.bytes.get(i..i + 8)
+            && let Ok(word) = <[u8; 8]>::try_from(chunk)
+            && !crate::json_out::needs_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
         }
-        if rest[at] == b'"' {
-            let text = self.line.get(self.pos..self.pos + at)?;
-            self.pos += at + 1;
-            return Some(Text::within(self.line, text, true));
-        }
-        // Escapes: find the closing quote, then let serde_json decode (and judge) them.
-        let mut i = self.pos + at;
+        let mut escaped = false;
         loop {
-            match self.bytes.get(i)? {
-                b'\\' => i += 2,
+            match *self.bytes.get(i)? {
                 b'"' => break,
-                b if *b < 0x20 => return None,
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                // serde_json rejects raw control characters in strings.
+                0..0x20 => return None,
                 _ => i += 1,
             }
         }
+        self.pos = i + 1;
+        if !escaped {
+            return Some(Text::at(self.line, start, i, true));
+        }
+        // Let serde_json decode (and judge) the escapes.
         let quoted = self.line.get(open..=i)?;
         let decoded: String = serde_json::from_str(quoted).ok()?;
-        self.pos = i + 1;
         Some(Text::from(decoded))
     }
 

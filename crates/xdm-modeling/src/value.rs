@@ -66,6 +66,19 @@ impl Text {
         Text::new(part)
     }
 
+    /// The bytes `start..end` of `buf` (char boundaries) as text sharing it, a copy when
+    /// the offsets are too large to share.
+    pub(crate) fn at(buf: &Arc<str>, start: usize, end: usize, plain: bool) -> Text {
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(s), Ok(e)) if e < PLAIN && s <= e => Text {
+                buf: Arc::clone(buf),
+                start: if plain { s | PLAIN } else { s },
+                end: e,
+            },
+            _ => Text::new(buf.get(start..end).unwrap_or_default()),
+        }
+    }
+
     /// A part of this text (`part` must be a slice of it) sharing its buffer.
     pub(crate) fn slice(&self, part: &str) -> Text {
         Text::within(&self.buf, part, self.is_plain())
@@ -250,6 +263,12 @@ impl Object {
             }
             entries = unique;
         }
+        Object { entries }
+    }
+
+    /// An object of entries whose keys are known to be distinct.
+    pub(crate) fn from_distinct_entries(entries: Vec<(Text, Value)>) -> Object {
+        debug_assert!(!has_repeated_key(&entries));
         Object { entries }
     }
 
