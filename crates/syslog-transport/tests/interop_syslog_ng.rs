@@ -1,7 +1,8 @@
 //! The sender against a real syslog-ng (unpacked by scripts/install-receivers) on
 //! loopback: its `syslog()` source (RFC 5424, octet counting) and its `network()` source
 //! (LF framing, `flags(syslog-protocol)`), each over TCP and over TLS (mutual TLS
-//! for `syslog()`). syslog-ng runs with its own config, pid,
+//! for both; `network()` with `peer-verify(required-trusted)` must also refuse a client
+//! without a certificate, and our error must say so). syslog-ng runs with its own config, pid,
 //! persist and control files in a temp dir and is killed by pid at the end.
 //!
 //! Without syslog-ng these tests print "skipping: syslog-ng not installed" and pass,
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{Daemon, TlsFiles};
-use syslog_transport::{Framing, Protocol, Sender, TransportConfig};
+use syslog_transport::{Framing, Protocol, Sender, TransportConfig, TransportError};
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -180,4 +181,79 @@ async fn network_source_over_tls_with_lf_framing() {
         config.tls.ca_file = Some(files.ca.clone());
     })
     .await;
+}
+
+fn network_tls_source(files: &TlsFiles, peer_verify: &str) -> String {
+    format!(
+        r#"network(ip("127.0.0.1") port(PORT) transport("tls") flags(syslog-protocol) {});"#,
+        tls_options(files, peer_verify)
+    )
+}
+
+#[tokio::test]
+async fn network_source_over_tls_with_client_certificate() {
+    let files = TlsFiles::new();
+    send_and_check_with(&network_tls_source(&files, "required-trusted"), |config| {
+        config.protocol = Protocol::Tls;
+        config.framing = Some(Framing::Lf);
+        config.tls.ca_file = Some(files.ca.clone());
+        config.tls.client_cert_file = Some(files.client_cert.clone());
+        config.tls.client_key_file = Some(files.client_key.clone());
+    })
+    .await;
+}
+
+/// `peer-verify(required-trusted)` without a client certificate: syslog-ng ends the
+/// handshake; the connection test and a batch both fail with an error that names the
+/// missing certificate, and the batch comes back whole. Nothing reaches the output.
+#[tokio::test]
+async fn network_source_over_tls_refuses_a_client_without_certificate() {
+    let Some(root) = syslog_ng_root() else { return };
+    let files = TlsFiles::new();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let _daemon = start(
+        &root,
+        dir.path(),
+        &network_tls_source(&files, "required-trusted"),
+        port,
+    );
+    let mut config = TransportConfig::new(Protocol::Tls, "127.0.0.1");
+    config.port = Some(port);
+    config.framing = Some(Framing::Lf);
+    config.tls.ca_file = Some(files.ca.clone());
+    config.reconnect_first_delay_ms = 50;
+    config.reconnect_max_delay_ms = 200;
+    config.retry_timeout_ms = 1_000;
+    let says_certificate_required = |err: &TransportError| {
+        matches!(err, TransportError::Tls { .. })
+            && err.to_string().contains(
+                "the receiver requires a client certificate: set client_cert_file and client_key_file",
+            )
+    };
+
+    let sender = Sender::new(config.clone()).unwrap();
+    let err = timeout(LIMIT, sender.test_connection())
+        .await
+        .expect("connection test timed out")
+        .expect_err("syslog-ng accepted a client without a certificate");
+    assert!(says_certificate_required(&err), "unclear error: {err}");
+
+    let mut sender = Sender::new(config).unwrap();
+    let payloads: Vec<Bytes> = common::hostile_payloads(100)
+        .into_iter()
+        .map(Bytes::from)
+        .collect();
+    let err = timeout(LIMIT, sender.send_batch(payloads.clone()))
+        .await
+        .expect("send timed out")
+        .expect_err("syslog-ng accepted a batch from a client without a certificate");
+    assert!(
+        says_certificate_required(&err.cause),
+        "unclear error: {err}"
+    );
+    assert_eq!(err.unsent, payloads, "the whole batch must come back");
+    assert_eq!(sender.counters().sent, 0);
+    let out = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap_or_default();
+    assert!(out.is_empty(), "syslog-ng stored messages: {out}");
 }
