@@ -30,6 +30,7 @@ use crate::error::{ApiError, ConfigError, Place};
 use crate::model::{Alert, Device, Vulnerability};
 use crate::page::{ListRecord, PageError};
 use crate::query::{AlertQuery, DeviceQuery, Params, VulnerabilityQuery};
+use crate::time_format::parse_http_date;
 
 /// The endpoints below the API prefix.
 #[derive(Debug, Clone, Copy)]
@@ -854,16 +855,23 @@ fn secret_header(field: &'static str, value: &str) -> Result<HeaderValue, Config
     Ok(header)
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is rare on APIs and read as absent).
+/// How long `Retry-After` asks to wait.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(seconds))
+    retry_after_delay(
+        headers.get(RETRY_AFTER)?.to_str().ok()?,
+        OffsetDateTime::now_utc(),
+    )
+}
+
+/// A `Retry-After` value at `now`: delta-seconds, or an HTTP-date (one already past
+/// means at once). Anything else is no advice.
+fn retry_after_delay(value: &str, now: OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = parse_http_date(value)?;
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
 }
 
 /// The API's `{"code", "msg"}` message, or the start of the body.
@@ -888,4 +896,35 @@ fn error_message(body: &[u8]) -> String {
         .nth(MESSAGE_LIMIT)
         .map_or(text.len(), |(index, _)| index);
     text[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn retry_after_takes_delta_seconds_and_all_three_http_date_forms() {
+        let now = datetime!(1994-11-06 08:49:30 UTC);
+        let wait = |value| retry_after_delay(value, now);
+        assert_eq!(wait("120"), Some(Duration::from_secs(120)));
+        assert_eq!(wait(" 0 "), Some(Duration::ZERO));
+        let seven = Some(Duration::from_secs(7));
+        assert_eq!(wait("Sun, 06 Nov 1994 08:49:37 GMT"), seven);
+        assert_eq!(wait("Sunday, 06-Nov-94 08:49:37 GMT"), seven);
+        assert_eq!(wait("Sun Nov  6 08:49:37 1994"), seven);
+        // A date already past: retry at once.
+        assert_eq!(wait("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO));
+        for garbage in [
+            "",
+            "-5",
+            "1.5",
+            "soon",
+            "Sun, 06 Nov 1994 08:49:37 CET",
+            "Sun, 31 Feb 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 8:49:37 GMT",
+        ] {
+            assert_eq!(wait(garbage), None, "{garbage:?}");
+        }
+    }
 }

@@ -9,8 +9,8 @@
 //! shifts while it is paged never repeats a record. The stream ([`Records`]) also tells
 //! the API's `total` ([`Records::total`]), an estimate for progress displays. Every request goes through a rate
 //! limiter (60 a minute by default) and is retried with jittered backoff on 429
-//! (honouring `Retry-After`), 5xx, timeouts and connection resets; the final error names
-//! the endpoint and offset ([`ApiError`]).
+//! (honouring `Retry-After`, in seconds or as an HTTP-date), 5xx, timeouts and connection
+//! resets; the final error names the endpoint and offset ([`ApiError`]).
 //!
 //! Records ([`Device`], [`Alert`], [`Vulnerability`]) type the documented fields, accept
 //! the aliases and string-typed numbers seen in the wild, and keep every other field in

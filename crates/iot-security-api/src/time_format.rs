@@ -59,6 +59,55 @@ fn parse_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()
 }
 
+/// Parses an HTTP-date (RFC 9110 §5.6.7) in any of its three forms: IMF-fixdate
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850 form (`Sunday, 06-Nov-94
+/// 08:49:37 GMT`, two-digit years before 70 read as 20xx) and asctime (`Sun Nov  6
+/// 08:49:37 1994`).
+pub(crate) fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
+    let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
+    let (day, month, year, clock) = match tokens.as_slice() {
+        [weekday, day, month, year, clock, "GMT"] if weekday.ends_with(',') => {
+            (*day, *month, year.parse().ok()?, *clock)
+        }
+        [weekday, date, clock, "GMT"] if weekday.ends_with(',') => {
+            let mut parts = date.split('-');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() || year.len() != 2 {
+                return None;
+            }
+            let year: i32 = year.parse().ok()?;
+            (
+                day,
+                month,
+                if year < 70 { 2000 + year } else { 1900 + year },
+                *clock,
+            )
+        }
+        [_weekday, month, day, clock, year] => (*day, *month, year.parse().ok()?, *clock),
+        _ => return None,
+    };
+    let month = match month {
+        "Jan" => Month::January,
+        "Feb" => Month::February,
+        "Mar" => Month::March,
+        "Apr" => Month::April,
+        "May" => Month::May,
+        "Jun" => Month::June,
+        "Jul" => Month::July,
+        "Aug" => Month::August,
+        "Sep" => Month::September,
+        "Oct" => Month::October,
+        "Nov" => Month::November,
+        "Dec" => Month::December,
+        _ => return None,
+    };
+    if clock.len() != 8 {
+        return None;
+    }
+    let date = Date::from_calendar_date(year, month, day.parse().ok()?).ok()?;
+    Some(PrimitiveDateTime::new(date, parse_clock(clock)?).assume_utc())
+}
+
 fn parse_clock(text: &str) -> Option<Time> {
     let (hms, fraction) = match text.split_once(['.', ',']) {
         Some((hms, fraction)) => (hms, fraction),

@@ -592,6 +592,54 @@ async fn a_429_storm_is_retried_honouring_retry_after_then_fails_naming_the_plac
 }
 
 #[tokio::test]
+async fn retry_after_is_honoured_as_seconds_and_as_an_http_date() {
+    let in_two_seconds = || {
+        let imf_fixdate = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
+            .format(imf_fixdate)
+            .unwrap()
+    };
+    // The date is written just before the server starts, so it is 1 to 2 s ahead when the
+    // client reads it. Unreadable advice falls back to the jittered backoff (at most
+    // 5 ms here).
+    let advice: [(fn() -> String, Duration); 3] = [
+        (|| "1".to_owned(), Duration::from_secs(1)),
+        (in_two_seconds, Duration::from_millis(900)),
+        (|| "whenever".to_owned(), Duration::ZERO),
+    ];
+    for (advice, at_least) in advice {
+        let advice = advice();
+        let server = MockServer::start_async().await;
+        let busy = server
+            .mock_async(|when, then| {
+                when.method(GET).path("/pub/v4.0/device/list");
+                then.status(429)
+                    .header("Retry-After", &advice)
+                    .body(fixture("error_429.json"));
+            })
+            .await;
+        let mut cfg = config(&server.base_url());
+        cfg.max_retries = 1;
+        cfg.max_retry_delay = Duration::from_secs(10);
+        let client = Client::new(cfg).unwrap();
+        let started = std::time::Instant::now();
+        let (_, error) = bounded(drain(client.devices(&DeviceQuery::default()))).await;
+        let waited = started.elapsed();
+        assert_eq!(error.unwrap().status(), Some(429));
+        busy.assert_calls_async(2).await;
+        assert!(waited >= at_least, "{advice}: waited {waited:?}");
+        if at_least.is_zero() {
+            assert!(
+                waited < Duration::from_millis(900),
+                "{advice}: waited {waited:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_429_burst_is_ridden_out_once_the_tenant_recovers() {
     let server = MockServer::start_async().await;
     let burst = server
