@@ -19,6 +19,8 @@ pub(crate) struct Frame {
     stack: Vec<Value>,
     /// The time `current_time()` returns, fixed per run so results are reproducible.
     pub(crate) now_us: i64,
+    /// Buffers of the line reader.
+    pub(crate) scratch: crate::line::Scratch,
 }
 
 impl Frame {
@@ -28,6 +30,7 @@ impl Frame {
             elements: Vec::new(),
             stack: Vec::new(),
             now_us: 0,
+            scratch: crate::line::Scratch::default(),
         }
     }
 

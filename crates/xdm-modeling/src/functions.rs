@@ -242,16 +242,16 @@ fn trim(a: &[Value], side: Side) -> Value {
     let Some(s) = text(&a[0]) else {
         return Value::Null;
     };
-    let set: Option<Vec<char>> = match a.get(1) {
+    let set: Option<Text> = match a.get(1) {
         None => None,
         Some(v) => match text(v) {
-            Some(chars) => Some(chars.chars().collect()),
+            Some(chars) => Some(chars),
             None => return Value::Null,
         },
     };
     let matches = |c: char| {
         set.as_ref()
-            .map_or(c.is_whitespace(), |set| set.contains(&c))
+            .map_or(c.is_whitespace(), |set| set.contains(c))
     };
     let out = match side {
         Side::Left => s.trim_start_matches(matches),

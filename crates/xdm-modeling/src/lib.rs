@@ -485,10 +485,11 @@ impl Model {
         frame: &mut Frame,
     ) -> Option<Option<ApplyError>> {
         let mut failure = None;
-        line::Reader::new(shared).object(|key, reader| {
+        let Frame { row, scratch, .. } = frame;
+        line::Reader::new(shared, scratch).object(|key, reader| {
             match self.slot_of(key) {
                 Some(slot) => match self.column_value(slot, reader.value(true)?) {
-                    Ok(v) => frame.row[slot] = v,
+                    Ok(v) => row[slot] = v,
                     Err(e) => {
                         failure.get_or_insert(e);
                     }

@@ -17,15 +17,28 @@ pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    scratch: &'a mut Scratch,
+}
+
+/// The entries and items of the objects and arrays being read, innermost last: each is
+/// moved into a vector of its exact size when complete, so none grows by steps. Kept
+/// from line to line.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    entries: Vec<(Text, Value)>,
+    items: Vec<Value>,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(line: &'a Arc<str>) -> Self {
+    pub(crate) fn new(line: &'a Arc<str>, scratch: &'a mut Scratch) -> Self {
+        scratch.entries.clear();
+        scratch.items.clear();
         Reader {
             line,
             bytes: line.as_bytes(),
             pos: 0,
             depth: 0,
+            scratch,
         }
     }
 
@@ -151,7 +164,7 @@ impl<'a> Reader<'a> {
     fn nested_object(&mut self, keep: bool) -> Option<Value> {
         self.enter()?;
         self.pos += 1;
-        let mut entries = Vec::new();
+        let first = self.scratch.entries.len();
         self.whitespace();
         if !self.eat(b'}') {
             loop {
@@ -162,7 +175,7 @@ impl<'a> Reader<'a> {
                 self.whitespace();
                 let value = self.value(keep)?;
                 if keep {
-                    entries.push((key, value));
+                    self.scratch.entries.push((key, value));
                 }
                 self.whitespace();
                 if self.eat(b',') {
@@ -174,6 +187,7 @@ impl<'a> Reader<'a> {
         }
         self.depth -= 1;
         Some(if keep {
+            let entries = self.scratch.entries.drain(first..).collect();
             Value::Object(Arc::new(Object::from_entries(entries)))
         } else {
             Value::Null
@@ -183,14 +197,14 @@ impl<'a> Reader<'a> {
     fn array(&mut self, keep: bool) -> Option<Value> {
         self.enter()?;
         self.pos += 1;
-        let mut items = Vec::new();
+        let first = self.scratch.items.len();
         self.whitespace();
         if !self.eat(b']') {
             loop {
                 self.whitespace();
                 let value = self.value(keep)?;
                 if keep {
-                    items.push(value);
+                    self.scratch.items.push(value);
                 }
                 self.whitespace();
                 if self.eat(b',') {
@@ -202,7 +216,7 @@ impl<'a> Reader<'a> {
         }
         self.depth -= 1;
         Some(if keep {
-            Value::Array(Arc::new(items))
+            Value::Array(Arc::new(self.scratch.items.drain(first..).collect()))
         } else {
             Value::Null
         })
@@ -279,7 +293,8 @@ mod tests {
     fn read(line: &str) -> Option<Vec<(String, Value)>> {
         let shared: Arc<str> = Arc::from(line);
         let mut fields = Vec::new();
-        Reader::new(&shared).object(|key, r| {
+        let mut scratch = super::Scratch::default();
+        Reader::new(&shared, &mut scratch).object(|key, r| {
             fields.push((key.to_owned(), r.value(true)?));
             Some(())
         })?;

@@ -152,14 +152,22 @@ pub(crate) fn from_epoch(n: f64, unit: &str) -> Option<i64> {
 
 /// Microseconds per `unit` for `timestamp_diff` and `to_epoch`.
 pub(crate) fn unit_micros(unit: &str) -> Option<i64> {
-    Some(match unit.to_ascii_uppercase().trim_end_matches('S') {
-        "MICROSECOND" | "MICRO" => 1,
-        "MILLISECOND" | "MILLI" => 1_000,
-        "SECOND" => 1_000_000,
-        "MINUTE" => 60_000_000,
-        "HOUR" => 3_600_000_000,
-        "DAY" => 86_400_000_000,
-        _ => return None,
+    let unit = unit.trim_end_matches(['S', 's']);
+    let is = |name: &str| unit.eq_ignore_ascii_case(name);
+    Some(if is("MICROSECOND") || is("MICRO") {
+        1
+    } else if is("MILLISECOND") || is("MILLI") {
+        1_000
+    } else if is("SECOND") {
+        1_000_000
+    } else if is("MINUTE") {
+        60_000_000
+    } else if is("HOUR") {
+        3_600_000_000
+    } else if is("DAY") {
+        86_400_000_000
+    } else {
+        return None;
     })
 }
 
