@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::paging::DecodedPage;
+use crate::reader::read_finding;
 use crate::scan::{read_page, single_line};
 use serde_json::{Map, Value};
 use time::Date;
@@ -106,55 +107,55 @@ pub struct Finding {
     tags: Vec<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default)]
 pub(crate) struct FindingFields<'a> {
     #[serde(borrow)]
-    temporary_id: LenientStr<'a>,
-    affects_rating: LenientBool,
+    pub(crate) temporary_id: LenientStr<'a>,
+    pub(crate) affects_rating: LenientBool,
     #[serde(borrow)]
-    assets: LenientVec<LenientObject<AssetFields<'a>>>,
+    pub(crate) assets: LenientVec<LenientObject<AssetFields<'a>>>,
     #[serde(borrow)]
-    details: LenientObject<DetailsFields<'a>>,
+    pub(crate) details: LenientObject<DetailsFields<'a>>,
     #[serde(borrow)]
-    evidence_key: LenientStr<'a>,
+    pub(crate) evidence_key: LenientStr<'a>,
     #[serde(borrow)]
-    first_seen: LenientStr<'a>,
+    pub(crate) first_seen: LenientStr<'a>,
     #[serde(borrow)]
-    last_seen: LenientStr<'a>,
+    pub(crate) last_seen: LenientStr<'a>,
     #[serde(borrow)]
-    risk_category: LenientStr<'a>,
+    pub(crate) risk_category: LenientStr<'a>,
     #[serde(borrow)]
-    risk_vector: LenientStr<'a>,
+    pub(crate) risk_vector: LenientStr<'a>,
     #[serde(borrow)]
-    risk_vector_label: LenientStr<'a>,
+    pub(crate) risk_vector_label: LenientStr<'a>,
     #[serde(borrow)]
-    rolledup_observation_id: LenientStr<'a>,
-    severity: LenientF64,
+    pub(crate) rolledup_observation_id: LenientStr<'a>,
+    pub(crate) severity: LenientF64,
     #[serde(borrow)]
-    severity_category: LenientStr<'a>,
+    pub(crate) severity_category: LenientStr<'a>,
     #[serde(borrow)]
-    tags: LenientVec<LenientStr<'a>>,
+    pub(crate) tags: LenientVec<LenientStr<'a>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default)]
-struct DetailsFields<'a> {
+pub(crate) struct DetailsFields<'a> {
     #[serde(borrow)]
-    grade: LenientStr<'a>,
+    pub(crate) grade: LenientStr<'a>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default)]
-struct AssetFields<'a> {
+pub(crate) struct AssetFields<'a> {
     #[serde(borrow)]
-    asset: LenientStr<'a>,
+    pub(crate) asset: LenientStr<'a>,
     #[serde(borrow)]
-    identifier: LenientStr<'a>,
+    pub(crate) identifier: LenientStr<'a>,
     #[serde(borrow)]
-    category: LenientStr<'a>,
-    importance: LenientF64,
-    is_ip: LenientBool,
+    pub(crate) category: LenientStr<'a>,
+    pub(crate) importance: LenientF64,
+    pub(crate) is_ip: LenientBool,
 }
 
 fn non_empty(value: Option<&str>) -> Option<&str> {
@@ -393,7 +394,7 @@ impl PartialEq for Finding {
 }
 
 /// Decodes a findings page in one validating pass: each finding's typed fields and
-/// its exact text together.
+/// its exact text together (see [`crate::reader`]).
 pub(crate) fn decode_findings_page(
     body: &[u8],
     company_guid: &str,
@@ -402,8 +403,11 @@ pub(crate) fn decode_findings_page(
     let text = std::str::from_utf8(body)
         .map_err(|_| serde_json::Error::custom("the response is not UTF-8"))?;
     let mut items = Vec::new();
-    let envelope = read_page(text, |ObjectOnly(fields), raw| {
+    let envelope = read_page(text, |rest| {
+        let (fields, len) = read_finding(rest)?;
+        let raw = rest.get(..len).unwrap_or_default();
         items.push(Finding::from_parts(company_guid, fields, &single_line(raw)));
+        Ok(len)
     })?;
     Ok(DecodedPage {
         links: envelope.links,

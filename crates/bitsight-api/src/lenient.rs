@@ -10,7 +10,7 @@ use time::Date;
 use time::macros::format_description;
 
 /// A string, or absent for any other JSON type.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct LenientStr<'a>(pub(crate) Option<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for LenientStr<'a> {
@@ -69,7 +69,7 @@ impl LenientStr<'_> {
 }
 
 /// A number (or a numeric string), or absent.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct LenientF64(pub(crate) Option<f64>);
 
 impl<'de> Deserialize<'de> for LenientF64 {
@@ -118,7 +118,7 @@ impl<'de> Deserialize<'de> for LenientF64 {
 }
 
 /// A boolean, or absent.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct LenientBool(pub(crate) Option<bool>);
 
 impl<'de> Deserialize<'de> for LenientBool {
@@ -169,7 +169,7 @@ impl<'de> Deserialize<'de> for LenientBool {
 }
 
 /// A JSON array whose elements are read leniently with `T`; absent when not an array.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct LenientVec<T>(pub(crate) Vec<T>);
 
 impl<T> Default for LenientVec<T> {
@@ -263,7 +263,7 @@ mod tests {
 }
 
 /// A JSON object read with `T`, or absent for any other JSON type.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct LenientObject<T>(pub(crate) Option<T>);
 
 impl<T> Default for LenientObject<T> {

@@ -46,6 +46,7 @@ mod lenient;
 mod models;
 mod paging;
 mod query;
+mod reader;
 mod scan;
 mod secret;
 mod vocab;

@@ -85,17 +85,17 @@ impl<'a> Cursor<'a> {
 }
 
 /// Reads a page `{"links": ..., "count": ..., "results": [...]}` (keys in any order,
-/// others ignored) in one validating pass: each element of `results` is read as `T`
-/// and handed to `each` with its exact text.
+/// others ignored) in one validating pass: `read_element` reads each element of
+/// `results` from the text that starts with it and returns the element's length.
 ///
 /// # Errors
 /// Whatever keeps the text from being such a page. A syntax error is reported at
 /// its place in the whole page.
-pub(crate) fn read_page<'a, T: Deserialize<'a>>(
+pub(crate) fn read_page<'a>(
     text: &'a str,
-    each: impl FnMut(T, &'a str),
+    read_element: impl FnMut(&'a str) -> Result<usize, serde_json::Error>,
 ) -> Result<Envelope, serde_json::Error> {
-    walk_page(text, each).map_err(|error| {
+    walk_page(text, read_element).map_err(|error| {
         // Re-read the page only to place a syntax error in the whole text.
         match serde_json::from_str::<IgnoredAny>(text) {
             Err(syntax) => syntax,
@@ -104,9 +104,9 @@ pub(crate) fn read_page<'a, T: Deserialize<'a>>(
     })
 }
 
-fn walk_page<'a, T: Deserialize<'a>>(
+fn walk_page<'a>(
     text: &'a str,
-    mut each: impl FnMut(T, &'a str),
+    mut read_element: impl FnMut(&'a str) -> Result<usize, serde_json::Error>,
 ) -> Result<Envelope, serde_json::Error> {
     let mut cursor = Cursor { text, at: 0 };
     let mut envelope = Envelope {
@@ -145,7 +145,7 @@ fn walk_page<'a, T: Deserialize<'a>>(
             "results" if seen_results => return Err(duplicate("results")),
             "results" => {
                 seen_results = true;
-                read_results(&mut cursor, &mut each)?;
+                read_results(&mut cursor, &mut read_element)?;
             }
             _ => {
                 cursor.value::<IgnoredAny>()?;
@@ -177,9 +177,9 @@ fn walk_page<'a, T: Deserialize<'a>>(
     Ok(envelope)
 }
 
-fn read_results<'a, T: Deserialize<'a>>(
+fn read_results<'a>(
     cursor: &mut Cursor<'a>,
-    each: &mut impl FnMut(T, &'a str),
+    read_element: &mut impl FnMut(&'a str) -> Result<usize, serde_json::Error>,
 ) -> Result<(), serde_json::Error> {
     cursor.expect(b'[', "`results` to be an array")?;
     if cursor.peek() == Some(b']') {
@@ -187,10 +187,11 @@ fn read_results<'a, T: Deserialize<'a>>(
         return Ok(());
     }
     for index in 0_usize.. {
-        let (item, text) = cursor
-            .value::<T>()
+        cursor.skip_whitespace();
+        let rest = cursor.text.get(cursor.at..).unwrap_or_default();
+        let len = read_element(rest)
             .map_err(|error| serde_json::Error::custom(format!("`results[{index}]`: {error}")))?;
-        each(item, text);
+        cursor.at += len;
         match cursor.peek() {
             Some(b',') => cursor.at += 1,
             Some(b']') => {
@@ -244,15 +245,29 @@ pub(crate) fn single_line(value: &str) -> Cow<'_, str> {
 mod tests {
     use super::{read_page, single_line};
     use proptest::prelude::*;
+    use serde::Deserialize;
     use serde::de::IgnoredAny;
     use serde_json::{Value, json};
+
+    /// Reads one element with serde_json as `T`; returns it and its length.
+    fn serde_element<'a, T: Deserialize<'a>>(
+        rest: &'a str,
+    ) -> Result<(T, usize), serde_json::Error> {
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
+        let value = values.next().unwrap()?;
+        Ok((value, values.byte_offset()))
+    }
 
     /// The elements' texts, or the error's message.
     fn elements(page: &str) -> Result<Vec<&str>, String> {
         let mut found = Vec::new();
-        read_page::<IgnoredAny>(page, |_, text| found.push(text))
-            .map(|_| found)
-            .map_err(|error| error.to_string())
+        read_page(page, |rest| {
+            let (IgnoredAny, len) = serde_element(rest)?;
+            found.push(&rest[..len]);
+            Ok(len)
+        })
+        .map(|_| found)
+        .map_err(|error| error.to_string())
     }
 
     #[test]
@@ -267,7 +282,10 @@ mod tests {
             ]
         );
         let mut next = None;
-        let envelope = read_page::<IgnoredAny>(page, |_, _| {}).unwrap();
+        let envelope = read_page(page, |rest| {
+            serde_element::<IgnoredAny>(rest).map(|(_, len)| len)
+        })
+        .unwrap();
         if let Some(links) = envelope.links {
             next = links.next;
         }
@@ -335,9 +353,11 @@ mod tests {
             let text = if pretty { serde_json::to_string_pretty(&page).unwrap() } else { page.to_string() };
             let mut parsed = Vec::new();
             let mut texts = Vec::new();
-            let envelope = read_page::<Value>(&text, |value, element| {
+            let envelope = read_page(&text, |rest| {
+                let (value, len) = serde_element::<Value>(rest)?;
                 parsed.push(value);
-                texts.push(element);
+                texts.push(&rest[..len]);
+                Ok(len)
             }).unwrap();
             prop_assert_eq!(envelope.count, Some(items.len() as u64));
             prop_assert_eq!(&parsed, &items);
