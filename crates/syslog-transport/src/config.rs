@@ -212,8 +212,8 @@ pub struct TransportConfig {
     /// batch back, in milliseconds (default 60 000).
     #[serde(default = "default_retry_timeout")]
     pub retry_timeout_ms: u64,
-    /// Messages encoded ahead of the socket before the sender writes and waits for it
-    /// (default 4096): the bounded queue in front of the connection.
+    /// Messages a [`crate::SendQueue`] holds, queued or being sent, before producers wait
+    /// for room (default 4096): the bounded queue in front of the connection.
     #[serde(default = "default_queue")]
     pub queue_capacity: usize,
     /// RELP: messages sent but not yet acknowledged, at most (default 1024).

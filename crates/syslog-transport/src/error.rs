@@ -133,13 +133,21 @@ pub enum TransportError {
         /// Why.
         source: FormatError,
     },
+    /// The [`crate::SendQueue`] was closed (or its worker stopped) before the batch was
+    /// confirmed.
+    #[error("the send queue is closed")]
+    QueueClosed,
 }
 
 impl TransportError {
     /// Whether sending again later may succeed. `false` for messages that can never be
-    /// sent as they are (over the limit, unformattable): retrying them loops forever.
+    /// sent as they are (over the limit, unformattable): retrying them loops forever;
+    /// `false` too for a closed queue, which takes nothing more.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::Oversize { .. } | Self::Format { .. })
+        !matches!(
+            self,
+            Self::Oversize { .. } | Self::Format { .. } | Self::QueueClosed
+        )
     }
 }
 

@@ -31,10 +31,28 @@
 //! backoff (`reconnect_first_delay_ms` doubling up to `reconnect_max_delay_ms`) and
 //! re-sends what was not confirmed, for up to `retry_timeout_ms`; then it returns a
 //! [`SendError`] whose `unsent` holds exactly the payloads not confirmed, as tokio's
-//! channels hand a value back. Messages are encoded into a bounded queue
-//! (`queue_capacity` messages, at most 256 KiB) in front of the socket; when it is full
-//! the sender writes and waits for the socket, which is the caller's backpressure. RELP
-//! keeps at most `relp_window` messages unacknowledged.
+//! channels hand a value back. A batch is encoded into a 256 KiB write buffer at a time,
+//! and `send_batch` waits for the socket between writes. RELP keeps at most
+//! `relp_window` messages unacknowledged.
+//!
+//! # The bounded queue
+//!
+//! For several producers, or one that wants to queue its next batch before the last is
+//! confirmed, [`SendQueue`] puts a bounded queue in front of the connection:
+//!
+//! ```text
+//! SendQueue::start(Sender) -> (SendQueue, QueueWorker)       // one task owns the Sender
+//! SendQueue::enqueue(&self, Vec<Bytes>) -> Result<Delivery, SendError>  // waits for room
+//! Delivery::confirmed(self) -> Result<(), SendError>         // the send_batch contract
+//! SendQueue::send_batch(&self, Vec<Bytes>) -> Result<(), SendError>     // both in one
+//! SendQueue::close(&self); QueueWorker::join(self) -> Result<(), TransportError>
+//! ```
+//!
+//! It holds at most `queue_capacity` messages (default 4 096), queued or being sent;
+//! `enqueue` waits, in arrival order, while a batch does not fit: that is the producers'
+//! backpressure. Batches are sent one at a time in queue order, each confirmed or handed
+//! back whole with its cause; after `close`, queued batches are still sent and new ones
+//! come back with [`TransportError::QueueClosed`].
 //!
 //! # What "delivered" means per transport
 //!
@@ -121,6 +139,7 @@ mod encode;
 mod error;
 mod format;
 mod frame;
+mod queue;
 pub mod receiver;
 pub mod relp;
 mod sender;
@@ -134,5 +153,6 @@ pub use format::{
     SyslogFormat, priority,
 };
 pub use frame::{DeframeError, Deframer, Framer, Framing, LineBreaks};
+pub use queue::{Delivery, QueueWorker, SendQueue};
 pub use sender::{CounterHandle, Counters, Sender};
 pub use tls::TlsError;

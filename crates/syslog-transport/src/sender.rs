@@ -45,6 +45,13 @@ struct Connection {
     peer: String,
 }
 
+/// Why a batch was not wholly delivered, and which of its messages were.
+pub(crate) struct Undelivered {
+    /// Per message, whether it was confirmed (shorter than the batch: the rest were not).
+    pub(crate) confirmed: Vec<bool>,
+    pub(crate) cause: TransportError,
+}
+
 /// Counts since the sender was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counters {
@@ -82,6 +89,11 @@ impl AtomicCounters {
 pub struct CounterHandle(Arc<AtomicCounters>);
 
 impl CounterHandle {
+    /// Counts messages handed back by a [`crate::SendQueue`] that never reached the sender.
+    pub(crate) fn add_dropped(&self, n: usize) {
+        AtomicCounters::add(&self.0.dropped, n);
+    }
+
     /// The counts now.
     pub fn get(&self) -> Counters {
         let c = &self.0;
@@ -166,11 +178,23 @@ impl Sender {
     /// a message that can never be sent (over the limit with `oversize = "reject"`), it
     /// returns [`SendError`] holding every payload not confirmed.
     pub async fn send_batch(&mut self, payloads: Vec<Bytes>) -> Result<(), SendError> {
+        match self.deliver(&payloads).await {
+            Ok(()) => Ok(()),
+            Err(failure) => Err(self.give_back(payloads, &failure.confirmed, failure.cause)),
+        }
+    }
+
+    /// `send_batch` without taking the payloads, so that a caller that must survive being
+    /// cancelled (the queue's worker) still holds them.
+    pub(crate) async fn deliver(&mut self, payloads: &[Bytes]) -> Result<(), Undelivered> {
         if payloads.is_empty() {
             return Ok(());
         }
-        if let Err(cause) = self.check_limits(&payloads) {
-            return Err(self.give_back(payloads, &[], cause));
+        if let Err(cause) = self.check_limits(payloads) {
+            return Err(Undelivered {
+                confirmed: Vec::new(),
+                cause,
+            });
         }
         let mut confirmed = vec![false; payloads.len()];
         let started = Instant::now();
@@ -181,7 +205,7 @@ impl Sender {
             if failures > 0 {
                 AtomicCounters::add(&self.counters.resent, before);
             }
-            let result = self.attempt(&payloads, &mut confirmed).await;
+            let result = self.attempt(payloads, &mut confirmed).await;
             let after = confirmed.iter().filter(|c| !**c).count();
             AtomicCounters::add(&self.counters.sent, before - after);
             let cause = match result {
@@ -189,12 +213,9 @@ impl Sender {
                 Err(cause) => cause,
             };
             self.connection = None;
-            if !cause.is_retryable() {
-                return Err(self.give_back(payloads, &confirmed, cause));
-            }
             let delay = self.backoff(failures);
-            if started.elapsed() + delay > budget {
-                return Err(self.give_back(payloads, &confirmed, cause));
+            if !cause.is_retryable() || started.elapsed() + delay > budget {
+                return Err(Undelivered { confirmed, cause });
             }
             tracing::debug!(error = %cause, ?delay, "syslog send failed; reconnecting");
             tokio::time::sleep(delay).await;
@@ -226,7 +247,7 @@ impl Sender {
         }
     }
 
-    fn give_back(
+    pub(crate) fn give_back(
         &self,
         payloads: Vec<Bytes>,
         confirmed: &[bool],
@@ -664,18 +685,15 @@ impl Sender {
         out: &mut Vec<u8>,
     ) -> Result<(), TransportError> {
         out.clear();
-        let mut queued = 0;
         for (index, payload) in payloads.iter().enumerate() {
             self.encoder
                 .encode_now(payload, out)
                 .map_err(|e| encode_error(index, e))?;
-            queued += 1;
-            if out.len() >= WRITE_CHUNK || queued >= self.config.queue_capacity {
+            if out.len() >= WRITE_CHUNK {
                 io.write_all(out)
                     .await
                     .map_err(|e| self.io_error(peer, &e))?;
                 out.clear();
-                queued = 0;
             }
         }
         if !out.is_empty() {

@@ -23,3 +23,10 @@ fn sender_futures_are_send() {
         assert_send(&sender.shutdown());
     }
 }
+
+#[test]
+fn send_queue_is_send_and_sync() {
+    assert_send_sync::<syslog_transport::SendQueue>();
+    assert_send_sync::<syslog_transport::Delivery>();
+    assert_send_sync::<syslog_transport::QueueWorker>();
+}
