@@ -31,6 +31,10 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
             out.push(b']');
         }
         Value::Object(map) => {
+            if let Some(raw) = map.raw() {
+                out.extend_from_slice(raw.as_bytes());
+                return;
+            }
             out.push(b'{');
             for (i, (key, item)) in map.iter().enumerate() {
                 if i > 0 {

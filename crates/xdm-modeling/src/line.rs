@@ -17,6 +17,10 @@ pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    /// Counts what makes text differ from the compact JSON of what it holds (whitespace,
+    /// escapes, numbers read by serde_json, repeated keys): an object read while it
+    /// stays put is its own compact JSON text.
+    irregular: usize,
     scratch: &'a mut Scratch,
 }
 
@@ -37,6 +41,7 @@ impl<'a> Reader<'a> {
             line,
             bytes: line.as_bytes(),
             pos: 0,
+            irregular: 0,
             depth: 0,
             scratch,
         }
@@ -76,8 +81,12 @@ impl<'a> Reader<'a> {
     }
 
     fn whitespace(&mut self) {
+        let start = self.pos;
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
+        }
+        if self.pos != start {
+            self.irregular += 1;
         }
     }
 
@@ -125,6 +134,7 @@ impl<'a> Reader<'a> {
             return Some(Text::at(self.line, start, i, true));
         }
         // Let serde_json decode (and judge) the escapes.
+        self.irregular += 1;
         let quoted = self.line.get(open..=i)?;
         let decoded: String = serde_json::from_str(quoted).ok()?;
         Some(Text::from(decoded))
@@ -163,6 +173,7 @@ impl<'a> Reader<'a> {
 
     fn nested_object(&mut self, keep: bool) -> Option<Value> {
         self.enter()?;
+        let (open, irregular) = (self.pos, self.irregular);
         self.pos += 1;
         let first = self.scratch.entries.len();
         self.whitespace();
@@ -187,8 +198,17 @@ impl<'a> Reader<'a> {
         }
         self.depth -= 1;
         Some(if keep {
-            let entries = self.scratch.entries.drain(first..).collect();
-            Value::Object(Arc::new(Object::from_entries(entries)))
+            let entries: Vec<(Text, Value)> = self.scratch.entries.drain(first..).collect();
+            let count = entries.len();
+            let object = Object::from_entries(entries);
+            if object.len() != count {
+                self.irregular += 1;
+            }
+            Value::Object(Arc::new(if self.irregular == irregular {
+                object.with_raw(Text::at(self.line, open, self.pos, false))
+            } else {
+                object
+            }))
         } else {
             Value::Null
         })
@@ -265,6 +285,7 @@ impl<'a> Reader<'a> {
                 return Some(Value::Int(if negative { -magnitude } else { magnitude }));
             }
         }
+        self.irregular += 1;
         let text = self.line.get(start..self.pos)?;
         let number: serde_json::Number = serde_json::from_str(text).ok()?;
         Some(number_value(&number))
@@ -287,7 +308,7 @@ mod tests {
     use serde::de::DeserializeSeed;
 
     use super::Reader;
-    use crate::value::{Value, ValueSeed};
+    use crate::value::{Object, Text, Value, ValueSeed};
 
     /// The object as this reader reads it: (key, value) pairs in order, or `None`.
     fn read(line: &str) -> Option<Vec<(String, Value)>> {
@@ -320,6 +341,24 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
         )
+    }
+
+    /// Every object that carries its raw text carries exactly its compact JSON.
+    fn check_raw(value: &Value) -> Result<(), TestCaseError> {
+        match value {
+            Value::Object(object) => {
+                let entries: Vec<(Text, Value)> =
+                    object.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                if let Some(raw) = object.raw() {
+                    let rebuilt = Value::Object(Arc::new(Object::from_entries(entries)));
+                    let compact = rebuilt.json_text();
+                    prop_assert_eq!(raw.as_str(), compact.as_str());
+                }
+                object.iter().try_for_each(|(_, v)| check_raw(v))
+            }
+            Value::Array(items) => items.iter().try_for_each(check_raw),
+            _ => Ok(()),
+        }
     }
 
     fn dedup(fields: Vec<(String, Value)>) -> Vec<(String, Value)> {
@@ -362,6 +401,11 @@ mod tests {
             Just(":".to_owned()),
             Just(" ".to_owned()),
             Just("\t\r\n".to_owned()),
+            Just("{\"a\":1,\"b\":[true,{\"c\":\"d\"}]}".to_owned()),
+            Just("{\"a\":1,\"a\":2}".to_owned()),
+            Just("{\"a\": 1}".to_owned()),
+            Just("{\"e\":\"\\u0041\"}".to_owned()),
+            Just("{\"f\":1.0}".to_owned()),
         ]
     }
 
@@ -374,6 +418,9 @@ mod tests {
         fn agrees_with_serde_json(parts in proptest::collection::vec(fragment(), 0..14)) {
             let line = format!("{{\"x\":{}}}", parts.concat());
             if let Some(fields) = read(&line) {
+                for (_, v) in &fields {
+                    check_raw(v)?;
+                }
                 let expected = serde_read(&line);
                 prop_assert!(expected.is_some(), "accepted what serde_json rejects: {}", line);
                 prop_assert_eq!(Some(dedup(fields)), expected, "line {}", line);

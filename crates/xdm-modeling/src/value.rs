@@ -234,6 +234,9 @@ impl fmt::Display for Text {
 #[derive(Clone, Default)]
 pub struct Object {
     entries: Vec<(Text, Value)>,
+    /// The object's compact JSON text, when it was read from text that was already
+    /// exactly that (no whitespace, escapes, repeated keys or numbers of other forms).
+    raw: Option<Text>,
 }
 
 impl Object {
@@ -263,13 +266,24 @@ impl Object {
             }
             entries = unique;
         }
-        Object { entries }
+        Object { entries, raw: None }
     }
 
     /// An object of entries whose keys are known to be distinct.
     pub(crate) fn from_distinct_entries(entries: Vec<(Text, Value)>) -> Object {
         debug_assert!(!has_repeated_key(&entries));
-        Object { entries }
+        Object { entries, raw: None }
+    }
+
+    /// The object with `raw` as its compact JSON text; the caller knows that it is.
+    pub(crate) fn with_raw(mut self, raw: Text) -> Object {
+        self.raw = Some(raw);
+        self
+    }
+
+    /// The object's compact JSON text, when known without writing it.
+    pub(crate) fn raw(&self) -> Option<&Text> {
+        self.raw.as_ref()
     }
 
     /// Sets `key` to `value`: in place when the key is present, at the end otherwise.
@@ -396,6 +410,7 @@ impl Value {
                     .iter()
                     .map(|(k, v)| (Text::new(k), Value::from_json(v)))
                     .collect(),
+                raw: None,
             })),
         }
     }
@@ -409,6 +424,7 @@ impl Value {
                     .into_iter()
                     .map(|(k, v)| (Text::from(k), Value::from_json_owned(v)))
                     .collect(),
+                raw: None,
             })),
             Json::Array(items) => Value::Array(Arc::new(
                 items.into_iter().map(Value::from_json_owned).collect(),
@@ -486,6 +502,11 @@ impl Value {
 
     /// The compact JSON text of the value.
     pub(crate) fn json_text(&self) -> Text {
+        if let Value::Object(map) = self
+            && let Some(raw) = map.raw()
+        {
+            return raw.clone();
+        }
         thread_local! {
             static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
