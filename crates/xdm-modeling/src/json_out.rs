@@ -170,16 +170,22 @@ pub(crate) fn string_content(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&bytes[start..]);
 }
 
-/// Whether any of the eight bytes is a control character, `"` or `\`.
+/// Whether any of the eight bytes is a control character, `"` or `\\`.
 pub(crate) fn needs_escape(word: u64) -> bool {
+    escape_mask(word) != 0
+}
+
+/// A mask whose lowest set bit is the high bit of the first (lowest-addressed, read
+/// little-endian) byte that is a control character, `"` or `\\`; zero when none is.
+/// Bits above the lowest may be set spuriously.
+pub(crate) fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    (below_space
+    below_space
         | has_zero(word ^ (ONES * u64::from(b'"')))
-        | has_zero(word ^ (ONES * u64::from(b'\\'))))
-        != 0
+        | has_zero(word ^ (ONES * u64::from(b'\\')))
 }
 
 #[cfg(test)]
@@ -188,6 +194,15 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The mask's lowest bit marks the first byte that JSON escapes.
+        #[test]
+        fn escape_mask_finds_the_first_special_byte(word in proptest::array::uniform8(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff])) {
+            let first = word.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            let mask = super::escape_mask(u64::from_le_bytes(word));
+            let found = (mask != 0).then(|| (mask.trailing_zeros() / 8) as usize);
+            prop_assert_eq!(found, first);
+        }
 
         /// Strings are written exactly as serde_json writes them.
         #[test]

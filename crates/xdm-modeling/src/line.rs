@@ -108,12 +108,16 @@ impl<'a> Reader<'a> {
         let open = self.pos;
         self.expect(b'"')?;
         let start = self.pos;
+        // Eight bytes at a time to the first quote, backslash or control byte.
         let mut i = start;
-        // Eight bytes at a time past text without quotes, backslashes or control bytes.
         while let Some(chunk) = self.bytes.get(i..i + 8)
             && let Ok(word) = <[u8; 8]>::try_from(chunk)
-            && !crate::json_out::needs_escape(u64::from_le_bytes(word))
         {
+            let mask = crate::json_out::escape_mask(u64::from_le_bytes(word));
+            if mask != 0 {
+                i += (mask.trailing_zeros() / 8) as usize;
+                break;
+            }
             i += 8;
         }
         let mut escaped = false;
