@@ -66,6 +66,14 @@ impl Json {
         }
     }
 
+    /// A value from its text, already checked to be JSON.
+    pub(crate) fn from_checked_text(raw: &str) -> Self {
+        Self {
+            raw: SmallString::from(raw),
+            value: OnceLock::new(),
+        }
+    }
+
     /// Whether the text is JSON `null`.
     pub(crate) fn is_null(&self) -> bool {
         &*self.raw == "null"

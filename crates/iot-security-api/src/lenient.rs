@@ -7,6 +7,7 @@ use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::fast_json::{Scanned, Token};
 use crate::json::Json;
 use crate::model::AlertMsg;
 use crate::small_string::SmallString;
@@ -71,6 +72,9 @@ pub(crate) trait Lenient: Sized {
     fn deserialize_lenient<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Result<Self, Value>, D::Error>;
+    /// The typed value from a value the fast page reader read itself, as
+    /// `deserialize_lenient` would make it; `None` when it takes serde_json to decode.
+    fn from_token(scanned: &Scanned<'_>) -> Option<Result<Self, Value>>;
     /// A borrowed view for generic field access.
     fn as_field(&self) -> FieldRef<'_>;
 }
@@ -234,6 +238,15 @@ macro_rules! scalar_lenient {
                 ) -> Result<Result<Self, Value>, D::Error> {
                     deserializer.deserialize_any(ScalarVisitor::<$ty>(std::marker::PhantomData))
                 }
+                fn from_token(scanned: &Scanned<'_>) -> Option<Result<Self, Value>> {
+                    Some(match scanned.token {
+                        Token::Str(text) => <$ty as Scalar>::from_str(text),
+                        Token::U64(number) => <$ty as Scalar>::from_u64(number),
+                        Token::Bool(flag) => <$ty as Scalar>::from_bool(flag),
+                        Token::Null => Err(Value::Null),
+                        Token::Other => return None,
+                    })
+                }
                 fn as_field(&self) -> FieldRef<'_> {
                     FieldRef::$variant(scalar_lenient!(@view self, $variant))
                 }
@@ -255,6 +268,12 @@ impl Lenient for Json {
             Err(Value::Null)
         } else {
             Ok(json)
+        })
+    }
+    fn from_token(scanned: &Scanned<'_>) -> Option<Result<Self, Value>> {
+        Some(match scanned.token {
+            Token::Null => Err(Value::Null),
+            _ => Ok(Json::from_checked_text(scanned.raw)),
         })
     }
     fn as_field(&self) -> FieldRef<'_> {
@@ -393,6 +412,17 @@ macro_rules! lenient_record {
                     }
                 }
                 deserializer.deserialize_map(RecordVisitor)
+            }
+        }
+
+        impl $crate::fast_json::FastRecord for $name {
+            fn read_fast(reader: &mut $crate::fast_json::Reader<'_>) -> Option<Self> {
+                let mut record = $name::default();
+                reader.object(|reader, key| match key {
+                    $( $wire $(| $alias)* => $crate::fast_json::read_field(reader, &mut record.$field, &mut record.extra, key), )*
+                    _ => $crate::fast_json::read_extra(reader, &mut record.extra, key),
+                })?;
+                Some(record)
             }
         }
 

@@ -103,6 +103,7 @@ mod client;
 mod config;
 mod cursor;
 mod error;
+mod fast_json;
 mod json;
 mod lenient;
 mod model;

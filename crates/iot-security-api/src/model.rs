@@ -4,6 +4,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::fast_json::Scanned;
 use crate::json::Json;
 use crate::lenient::{FieldRef, Lenient, lenient_record};
 use crate::small_string::SmallString;
@@ -176,6 +177,10 @@ impl Lenient for AlertMsg {
         }
         // Every object fits (unknown keys go to `extra`); the fallback is for safety.
         Ok(AlertMsg::deserialize(&value).map_err(|_| value))
+    }
+    fn from_token(_: &Scanned<'_>) -> Option<Result<Self, Value>> {
+        // An object is read by serde's decoder, as above.
+        None
     }
     fn as_field(&self) -> FieldRef<'_> {
         FieldRef::Msg(self)

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::fast_json::{self, FastRecord};
 use crate::json::Json;
 use crate::model::{Alert, Device, Record, Vulnerability};
 
@@ -47,7 +48,7 @@ pub enum PageError {
 }
 
 /// The record types that come in lists, and the key of their list.
-pub(crate) trait ListRecord: Record + DeserializeOwned + Sized {
+pub(crate) trait ListRecord: Record + FastRecord + DeserializeOwned + Sized {
     /// The key of the list in a page (`devices` or `items`).
     const LIST_KEY: &'static str;
 
@@ -59,7 +60,7 @@ impl ListRecord for Device {
     const LIST_KEY: &'static str = "devices";
 
     fn decode_page(body: &[u8]) -> Result<Page<Self>, PageError> {
-        let raw: RawPage<Self> = from_body(body)?;
+        let raw = raw_page::<Self>(body)?;
         raw.into_page(Self::LIST_KEY)
     }
 }
@@ -70,7 +71,7 @@ impl ListRecord for Alert {
     /// Also attaches each alert's entry of the page's `deviceTags` map (keyed by device
     /// id) to the alert, unless the alert carries its own.
     fn decode_page(body: &[u8]) -> Result<Page<Self>, PageError> {
-        let mut raw: RawPage<Self> = from_body(body)?;
+        let mut raw = raw_page::<Self>(body)?;
         let device_tags = raw.device_tags.take();
         let mut page = raw.into_page(Self::LIST_KEY)?;
         if let Some(device_tags) = device_tags {
@@ -90,7 +91,7 @@ impl ListRecord for Vulnerability {
     const LIST_KEY: &'static str = "items";
 
     fn decode_page(body: &[u8]) -> Result<Page<Self>, PageError> {
-        let raw: RawPage<Self> = from_body(body)?;
+        let raw = raw_page::<Self>(body)?;
         raw.into_page(Self::LIST_KEY)
     }
 }
@@ -122,13 +123,17 @@ impl Page<Vulnerability> {
 /// `deviceTags`; other keys (`ver`, `api`) are envelope, not records.
 #[derive(Deserialize)]
 #[serde(bound = "R: DeserializeOwned")]
-struct RawPage<R> {
-    devices: Option<Vec<R>>,
+pub(crate) struct RawPage<R> {
+    pub(crate) devices: Option<Vec<R>>,
     items: Option<Vec<R>>,
     total: Option<Value>,
     #[serde(rename = "deviceTags")]
     device_tags: Option<HashMap<String, Json>>,
 }
+
+/// The page as serde decodes it, for the fast path's law tests.
+#[cfg(test)]
+pub(crate) type RawPageForTests = RawPage<Device>;
 
 impl<R> RawPage<R> {
     fn into_page(self, key: &'static str) -> Result<Page<R>, PageError> {
@@ -144,11 +149,20 @@ impl<R> RawPage<R> {
     }
 }
 
-/// Decodes a body, checking UTF-8 once for the whole body instead of once per string;
-/// invalid UTF-8 goes through the byte parser, which reports where it is.
-fn from_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, PageError> {
+/// Decodes a page, checking UTF-8 once for the whole body instead of once per string.
+/// The fast path reads it first; whatever it gives up on (and invalid UTF-8, which the
+/// byte parser reports with its place) is decoded by serde_json.
+fn raw_page<R: ListRecord>(body: &[u8]) -> Result<RawPage<R>, PageError> {
     match std::str::from_utf8(body) {
-        Ok(text) => serde_json::from_str(text),
+        Ok(text) => match fast_json::page::<R>(text) {
+            Some(page) => Ok(RawPage {
+                devices: page.devices,
+                items: page.items,
+                total: page.total,
+                device_tags: page.device_tags,
+            }),
+            None => serde_json::from_str(text),
+        },
         Err(_) => serde_json::from_slice(body),
     }
     .map_err(PageError::Json)

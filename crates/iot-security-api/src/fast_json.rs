@@ -1,0 +1,638 @@
+//! The fast path for list pages: a checking JSON reader that fills the records' typed
+//! fields straight from the text, for the common shapes (keys and strings without
+//! escapes, small non-negative integers, literals); every other value is handed, as its
+//! exact slice of the text, to serde_json, so the values are serde_json's.
+//!
+//! It never reports errors of its own: on anything it does not expect it gives up, and
+//! the caller decodes the whole page with serde_json, which then either succeeds or
+//! reports the error with its position. A law test holds both paths to the same result.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::json::Json;
+use crate::lenient::Lenient;
+
+/// Nesting deeper than this gives up, well inside serde_json's own limit (128).
+const MAX_DEPTH: usize = 100;
+
+/// One value read: what the typed fields take directly, and its text.
+pub(crate) struct Scanned<'de> {
+    /// The value, when it is of a shape read directly.
+    pub(crate) token: Token<'de>,
+    /// The value's exact text (checked JSON).
+    pub(crate) raw: &'de str,
+}
+
+/// The shapes of value the fast path reads itself.
+pub(crate) enum Token<'de> {
+    /// A string without escapes.
+    Str(&'de str),
+    /// A non-negative integer of at most 18 digits.
+    U64(u64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// Anything else (escaped strings, other numbers, lists, objects): decoded from
+    /// `raw` by serde_json.
+    Other,
+}
+
+/// A record type the fast path can read.
+pub(crate) trait FastRecord: Sized {
+    /// Reads one record object, or gives up.
+    fn read_fast(reader: &mut Reader<'_>) -> Option<Self>;
+}
+
+/// A list page read on the fast path, with the same fields as serde's.
+pub(crate) struct FastPage<R> {
+    pub(crate) devices: Option<Vec<R>>,
+    pub(crate) items: Option<Vec<R>>,
+    pub(crate) total: Option<Value>,
+    pub(crate) device_tags: Option<HashMap<String, Json>>,
+}
+
+/// Reads a list page, or `None` when the fast path gives up.
+pub(crate) fn page<R: FastRecord>(text: &str) -> Option<FastPage<R>> {
+    let mut reader = Reader { text, position: 0 };
+    let mut page = FastPage {
+        devices: None,
+        items: None,
+        total: None,
+        device_tags: None,
+    };
+    let mut seen = [false; 4];
+    reader.begin_object()?;
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first)? {
+        // A repeated envelope key is an error for serde's decoder: leave it to it.
+        let slot = match key {
+            "devices" => 0,
+            "items" => 1,
+            "total" => 2,
+            "deviceTags" => 3,
+            _ => {
+                reader.value()?;
+                continue;
+            }
+        };
+        if std::mem::replace(seen.get_mut(slot)?, true) {
+            return None;
+        }
+        match slot {
+            0 => page.devices = reader.list()?,
+            1 => page.items = reader.list()?,
+            2 => page.total = reader.delegate()?,
+            _ => page.device_tags = reader.delegate()?,
+        }
+    }
+    reader.skip_whitespace();
+    (reader.position == text.len()).then_some(page)
+}
+
+/// A position in the text of a page.
+pub(crate) struct Reader<'de> {
+    text: &'de str,
+    position: usize,
+}
+
+/// The high bit set in each byte of `word` that is `"`, `\` or a control character
+/// (exact for the lowest such byte, which is all that is used).
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH_BITS: u64 = ONES << 7;
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGH_BITS;
+    let quotes = zero_bytes(word ^ (ONES * u64::from(b'"')));
+    let backslashes = zero_bytes(word ^ (ONES * u64::from(b'\\')));
+    let controls = word.wrapping_sub(ONES * 0x20) & !word & HIGH_BITS;
+    quotes | backslashes | controls
+}
+
+impl<'de> Reader<'de> {
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.text.as_bytes().get(at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.byte(self.position) {
+            self.position += 1;
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    fn next_token(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        self.byte(self.position)
+    }
+
+    fn begin_object(&mut self) -> Option<()> {
+        (self.next_token()? == b'{').then(|| self.position += 1)
+    }
+
+    /// The next key of the object being read (its `:` consumed), `Some(None)` at its end
+    /// (the `}` consumed), `None` to give up (also for keys with escapes).
+    pub(crate) fn next_key(&mut self, first: &mut bool) -> Option<Option<&'de str>> {
+        let token = self.next_token()?;
+        if token == b'}' {
+            // `{}` ends at once; after an entry `}` ends too.
+            self.position += 1;
+            return Some(None);
+        }
+        if !std::mem::replace(first, false) {
+            if token != b',' {
+                return None;
+            }
+            self.position += 1;
+            self.next_token()?;
+        }
+        if self.byte(self.position)? != b'"' {
+            return None;
+        }
+        let key = self.plain_string()?;
+        if self.next_token()? != b':' {
+            return None;
+        }
+        self.position += 1;
+        Some(Some(key))
+    }
+
+    /// Reads the record object at the current position with `read_entry` called per key.
+    pub(crate) fn object(
+        &mut self,
+        mut read_entry: impl FnMut(&mut Self, &'de str) -> Option<()>,
+    ) -> Option<()> {
+        self.begin_object()?;
+        let mut first = true;
+        while let Some(key) = self.next_key(&mut first)? {
+            read_entry(self, key)?;
+        }
+        Some(())
+    }
+
+    /// A list of records, or `null`.
+    fn list<R: FastRecord>(&mut self) -> Option<Option<Vec<R>>> {
+        match self.next_token()? {
+            b'n' => {
+                self.literal("null")?;
+                Some(None)
+            }
+            b'[' => {
+                self.position += 1;
+                let mut records = Vec::new();
+                if self.next_token()? == b']' {
+                    self.position += 1;
+                    return Some(Some(records));
+                }
+                loop {
+                    records.push(R::read_fast(self)?);
+                    match self.next_token()? {
+                        b',' => self.position += 1,
+                        b']' => {
+                            self.position += 1;
+                            return Some(Some(records));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, literal: &str) -> Option<()> {
+        let end = self.position + literal.len();
+        (self.text.get(self.position..end)? == literal).then(|| self.position = end)
+    }
+
+    /// The string at the current `"` (consumed), when it has no escapes and no control
+    /// characters; `None` leaves the position alone.
+    fn plain_string(&mut self) -> Option<&'de str> {
+        let bytes = self.text.as_bytes();
+        let start = self.position + 1;
+        let mut end = start;
+        // Eight bytes at a time while eight remain, then byte by byte.
+        while let Some(chunk) = bytes.get(end..end + 8) {
+            let special = special_bytes(u64::from_le_bytes(chunk.try_into().ok()?));
+            if special != 0 {
+                end += usize::try_from(special.trailing_zeros() / 8).ok()?;
+                break;
+            }
+            end += 8;
+        }
+        loop {
+            match self.byte(end)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => end += 1,
+            }
+        }
+        let text = self.text.get(start..end)?;
+        self.position = end + 1;
+        Some(text)
+    }
+
+    /// Checks the string at the current `"` with its escapes, and consumes it.
+    fn escaped_string(&mut self) -> Option<()> {
+        let mut at = self.position + 1;
+        loop {
+            match self.byte(at)? {
+                b'"' => break,
+                0..=0x1f => return None,
+                b'\\' => {
+                    at += 1;
+                    match self.byte(at)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at += 1,
+                        b'u' => {
+                            let hex = self.text.as_bytes().get(at + 1..at + 5)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            at += 5;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => at += 1,
+            }
+        }
+        self.position = at + 1;
+        Some(())
+    }
+
+    /// Checks the number at the current position against JSON's grammar and consumes
+    /// it: the value when it is a plain non-negative integer of at most 18 digits.
+    fn number(&mut self) -> Option<Option<u64>> {
+        let digits = |reader: &Self, mut at: usize| {
+            let start = at;
+            while reader.byte(at).is_some_and(|byte| byte.is_ascii_digit()) {
+                at += 1;
+            }
+            (at > start).then_some(at)
+        };
+        let start = self.position;
+        let mut at = start;
+        let negative = self.byte(at) == Some(b'-');
+        if negative {
+            at += 1;
+        }
+        let integer_start = at;
+        at = digits(self, at)?;
+        if self.byte(integer_start) == Some(b'0') && at - integer_start > 1 {
+            return None;
+        }
+        let integer_end = at;
+        if self.byte(at) == Some(b'.') {
+            at = digits(self, at + 1)?;
+        }
+        if let Some(b'e' | b'E') = self.byte(at) {
+            at += 1;
+            if let Some(b'+' | b'-') = self.byte(at) {
+                at += 1;
+            }
+            at = digits(self, at)?;
+        }
+        self.position = at;
+        let plain = !negative && at == integer_end && integer_end - integer_start <= 18;
+        if !plain {
+            return Some(None);
+        }
+        let mut number = 0u64;
+        for digit in self.text.as_bytes().get(integer_start..integer_end)? {
+            number = number * 10 + u64::from(digit - b'0');
+        }
+        Some(Some(number))
+    }
+
+    /// Decodes the next value with serde_json, checking and consuming it.
+    fn delegate<T: serde::de::DeserializeOwned>(&mut self) -> Option<T> {
+        serde_json::from_str(self.value()?.raw).ok()
+    }
+
+    /// Reads and checks the next value.
+    pub(crate) fn value(&mut self) -> Option<Scanned<'de>> {
+        self.value_at_depth(0)
+    }
+
+    fn value_at_depth(&mut self, depth: usize) -> Option<Scanned<'de>> {
+        self.skip_whitespace();
+        let start = self.position;
+        let token = match self.byte(start)? {
+            b'"' => match self.plain_string() {
+                Some(text) => Token::Str(text),
+                None => {
+                    self.escaped_string()?;
+                    Token::Other
+                }
+            },
+            b'-' | b'0'..=b'9' => match self.number()? {
+                Some(number) => Token::U64(number),
+                None => Token::Other,
+            },
+            b't' => {
+                self.literal("true")?;
+                Token::Bool(true)
+            }
+            b'f' => {
+                self.literal("false")?;
+                Token::Bool(false)
+            }
+            b'n' => {
+                self.literal("null")?;
+                Token::Null
+            }
+            b'[' => {
+                self.composite(depth, b']', |reader, depth| {
+                    reader.value_at_depth(depth).map(drop)
+                })?;
+                Token::Other
+            }
+            b'{' => {
+                self.composite(depth, b'}', |reader, depth| {
+                    if reader.next_token()? != b'"' {
+                        return None;
+                    }
+                    reader.value_at_depth(depth)?;
+                    if reader.next_token()? != b':' {
+                        return None;
+                    }
+                    reader.position += 1;
+                    reader.value_at_depth(depth).map(drop)
+                })?;
+                Token::Other
+            }
+            _ => return None,
+        };
+        let raw = self.text.get(start..self.position)?;
+        Some(Scanned { token, raw })
+    }
+
+    /// Checks a list or an object at the current bracket, each entry with `entry`.
+    fn composite(
+        &mut self,
+        depth: usize,
+        close: u8,
+        mut entry: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.position += 1;
+        if self.next_token()? == close {
+            self.position += 1;
+            return Some(());
+        }
+        loop {
+            entry(self, depth + 1)?;
+            match self.next_token()? {
+                b',' => self.position += 1,
+                byte if byte == close => {
+                    self.position += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// Reads the value of a typed field as serde's decoder does ([`crate::lenient::put`]):
+/// into its slot when it fits and the slot is free, otherwise under its own key in
+/// `extra`.
+pub(crate) fn read_field<T: Lenient>(
+    reader: &mut Reader<'_>,
+    slot: &mut Option<T>,
+    extra: &mut Map<String, Value>,
+    key: &str,
+) -> Option<()> {
+    let scanned = reader.value()?;
+    let outcome = if slot.is_some() {
+        Err(serde_json::from_str(scanned.raw).ok()?)
+    } else {
+        match T::from_token(&scanned) {
+            Some(outcome) => outcome,
+            None => {
+                let mut json = serde_json::Deserializer::from_str(scanned.raw);
+                let outcome = T::deserialize_lenient(&mut json).ok()?;
+                json.end().ok()?;
+                outcome
+            }
+        }
+    };
+    match outcome {
+        Ok(typed) => *slot = Some(typed),
+        Err(value) => {
+            extra.insert(key.to_owned(), value);
+        }
+    }
+    Some(())
+}
+
+/// Reads the value of a field the record does not type, into `extra`.
+pub(crate) fn read_extra(
+    reader: &mut Reader<'_>,
+    extra: &mut Map<String, Value>,
+    key: &str,
+) -> Option<()> {
+    let scanned = reader.value()?;
+    let value = match scanned.token {
+        Token::Str(text) => Value::String(text.to_owned()),
+        Token::U64(number) => Value::from(number),
+        Token::Bool(flag) => Value::Bool(flag),
+        Token::Null => Value::Null,
+        Token::Other => serde_json::from_str(scanned.raw).ok()?,
+    };
+    extra.insert(key.to_owned(), value);
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    use super::page;
+    use crate::{Alert, Device};
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ -~]{0,12}",
+            "\\PC{0,8}",
+            // Escapes and control characters, which serde_json decodes for the fast path.
+            "[a\"\\\\/\u{1}\u{1f}\n\t\u{2028}é東]{0,6}",
+        ]
+    }
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (0u64..1000).prop_map(Value::from),
+            (-1e12f64..1e12).prop_map(Value::from),
+            text().prop_map(Value::from),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(3, 12, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(text(), inner, 0..3)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn record() -> impl Strategy<Value = Map<String, Value>> {
+        let known: Vec<&'static str> = Device::KNOWN_FIELDS
+            .iter()
+            .chain(Alert::KNOWN_FIELDS)
+            .chain(&["ip", "confidence", "trafficRestriced", "deviceId", "msg"])
+            .copied()
+            .collect();
+        let key = prop_oneof![
+            prop::sample::select(known).prop_map(String::from),
+            "[A-Za-z_/]{1,10}",
+        ];
+        prop::collection::vec((key, value()), 0..20).prop_map(|entries| {
+            // A typed field twice (an alias, a repeated key) must land as serde puts it.
+            let mut map = Map::new();
+            for (key, value) in entries {
+                map.insert(key, value);
+            }
+            map
+        })
+    }
+
+    /// A device page with the records written compactly or pretty-printed.
+    fn page_text(records: &[Map<String, Value>], pretty: bool) -> (String, String) {
+        let list = if pretty {
+            serde_json::to_string_pretty(records).unwrap()
+        } else {
+            serde_json::to_string(records).unwrap()
+        };
+        let page = format!(
+            "{{\"ver\": \"v4.0\", \"total\": {}, \"devices\": {list} }}\n",
+            records.len()
+        );
+        (page, list)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The fast path reads every valid page itself, and reads it as serde does.
+        #[test]
+        fn the_fast_path_reads_pages_as_serde_does(
+            records in prop::collection::vec(record(), 0..4),
+            pretty in any::<bool>(),
+        ) {
+            let (text, list) = page_text(&records, pretty);
+            let fast = page::<Device>(&text).expect("a valid page stays on the fast path");
+            let serde: Vec<Device> = serde_json::from_str(&list).unwrap();
+            prop_assert_eq!(fast.devices, Some(serde));
+            prop_assert_eq!(fast.total, Some(Value::from(records.len())));
+            let alerts = page::<Alert>(&text).expect("a valid page stays on the fast path");
+            let serde: Vec<Alert> = serde_json::from_str(&list).unwrap();
+            prop_assert_eq!(alerts.devices, Some(serde));
+        }
+
+        /// A damaged page is never read by the fast path when serde refuses it.
+        #[test]
+        fn the_fast_path_gives_up_on_what_serde_refuses(
+            records in prop::collection::vec(record(), 1..3),
+            cut in any::<prop::sample::Index>(),
+            byte in prop::sample::select(&[b'"', b',', b'{', b'}', b'[', b']', b':', b'\\', b'0', b'-', b'.', b'e', b'n', b' ', 1][..]),
+            replace in any::<bool>(),
+        ) {
+            let (text, _) = page_text(&records, false);
+            let mut damaged = text.into_bytes();
+            let at = cut.index(damaged.len());
+            if replace {
+                damaged[at] = byte;
+            } else {
+                damaged.insert(at, byte);
+            }
+            let Ok(damaged) = String::from_utf8(damaged) else { return Ok(()) };
+            let serde = serde_json::from_str::<crate::page::RawPageForTests>(&damaged);
+            match (page::<Device>(&damaged), serde) {
+                (Some(_), Err(error)) => prop_assert!(false, "fast path read what serde refuses ({error}): {damaged}"),
+                (Some(fast), Ok(serde)) => prop_assert_eq!(fast.devices, serde.devices),
+                (None, _) => {}
+            }
+        }
+    }
+
+    /// Values the fast path checks itself, without serde_json: in a list field (kept as
+    /// raw text) and in an unknown field.
+    #[test]
+    fn the_fast_path_refuses_what_json_refuses() {
+        let invalid = [
+            "\"a\u{1}\\n\"",
+            "\"\\x\"",
+            "\"\\u12G4\"",
+            "\"\\u12\"",
+            "01",
+            "1.",
+            "-",
+            "1e",
+            "1e+",
+            "+1",
+            ".5",
+            "-01",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{a: 1}",
+            "{\"a\": 1,}",
+            "tru",
+            "nul",
+            "[",
+            "{\"a\": [}",
+            "\"open",
+        ];
+        for value in invalid {
+            for field in ["tagIdList", "unknown"] {
+                let text = format!("{{\"devices\": [{{\"{field}\": [{value}]}}]}}");
+                assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+                assert!(page::<Device>(&text).is_none(), "{text}");
+            }
+        }
+        let valid = [
+            "\"a\\n\\u00e9\\/\"",
+            "0",
+            "-0",
+            "1.5e-3",
+            "-12E+2",
+            "[]",
+            "{}",
+            "[[],{}]",
+            "{\"a\":{\"b\":[null,true]}}",
+        ];
+        for value in valid {
+            let text =
+                format!("{{\"devices\": [{{\"tagIdList\": [{value}], \"unknown\": {value}}}]}}");
+            let fast = page::<Device>(&text).expect(&text).devices.unwrap();
+            let serde: Value = serde_json::from_str(&text).unwrap();
+            let serde: Vec<Device> = serde_json::from_value(serde["devices"].clone()).unwrap();
+            assert_eq!(fast, serde, "{text}");
+        }
+    }
+
+    #[test]
+    fn escaped_keys_repeated_envelope_keys_and_deep_nesting_go_to_serde() {
+        assert!(page::<Device>(r#"{"devices": [{"host\u006eame": "a"}]}"#).is_none());
+        assert!(page::<Device>(r#"{"devices": [], "devices": []}"#).is_none());
+        let deep = format!(
+            "{{\"devices\": [{{\"x\": {}{}}}]}}",
+            "[".repeat(120),
+            "]".repeat(120)
+        );
+        assert!(page::<Device>(&deep).is_none());
+        assert!(page::<Device>(r#"{"devices": [{"x": [[1]]}]}"#).is_some());
+    }
+}
