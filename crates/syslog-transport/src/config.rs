@@ -97,6 +97,12 @@ pub enum OversizePolicy {
 }
 
 /// TLS settings (TLS and RELP over TLS). Certificates and keys are PEM files.
+///
+/// The client speaks TLS 1.3 and 1.2 (nothing older) and offers only AEAD cipher suites:
+/// AES-128-GCM first, then AES-256-GCM, then ChaCha20-Poly1305, in each version. Both
+/// AES-GCM sizes are safe; the 128-bit key takes 10 AES rounds per block instead of 14,
+/// which makes bulk syslog cheaper on both ends (rustls and OpenSSL receivers follow the
+/// client's order unless told otherwise).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct TlsConfig {
