@@ -1,14 +1,17 @@
 # cef-codec: encode and decode a realistic 15-field IoT Security device event (criterion,
 # pinned to one core), beside Python cefevent writing the same record in the same run.
 # The headline cef_encode is what a caller pays per record: typed values in, bytes out
-# (cef-codec's builder + encode_into against cefevent's set_field()s + build_cef(), both
-# escaping as they go). cef_encode_prebuilt is writing an already built event, which in
+# (cef-codec's builder writing straight into the caller's buffer, EventBuilder::encode_into,
+# against cefevent's set_field()s + build_cef(), both escaping as they go).
+# cef_encode_via_event is the same record through build() and Event::encode_into.
+# cef_encode_prebuilt is writing an already built event, which in
 # cef-codec is a copy of escaped text; cefevent's peer for it formats an event whose fields
 # are already set.
 cargo bench -q -p cef-codec --bench cef --no-run >&2
 taskset -c 0 cargo bench -q -p cef-codec --bench cef -- --warm-up-time 1 --measurement-time 5 >&2
 cef_encode=$(criterion_rate cef/encode 1)
 figure cef_encode "$cef_encode" events/s
+figure cef_encode_via_event "$(criterion_rate cef/encode_via_event 1)" events/s
 figure cef_encode_prebuilt "$(criterion_rate cef/encode_prebuilt 1)" events/s
 figure cef_decode "$(criterion_rate cef/decode 1)" events/s
 figure cef_decode_lenient "$(criterion_rate cef/decode_lenient 1)" events/s

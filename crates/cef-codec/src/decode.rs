@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::event::{CefVersion, Event, ExtensionWriter, PairIndex, ValueText, clean_header};
+use crate::event::{CefVersion, Event, ExtensionText, PairIndex, ValueText, clean_header};
 use crate::keys::{self, KeyKind};
 use crate::mac::MacAddress;
 use crate::severity::Severity;
@@ -257,9 +257,10 @@ impl<'a> Parser<'a> {
             // Rewrite the extension as CEF text: the line's own is not in canonical form.
             // Escaped text is about as long as the line's extension was.
             let text_len = self.end.saturating_sub(header_end) + 16;
-            let mut writer = ExtensionWriter::with_capacity(pairs.len(), text_len);
+            let mut writer = ExtensionText::with_capacity(text_len);
             for pair in pairs.into_iter().filter(|pair| !pair.value.is_empty()) {
-                writer.text(self.slice(pair.key.0, pair.key.1), pair.value);
+                writer.key(self.slice(pair.key.0, pair.key.1));
+                writer.value(&pair.value);
             }
             return Ok(Event::assemble(version, severity, fields, writer));
         }
@@ -276,7 +277,7 @@ impl<'a> Parser<'a> {
                         let (start, end) = relative(pair.value_range);
                         ValueText::Wire(start, end)
                     }
-                    unescaped @ Cow::Owned(_) => ValueText::Unescaped(unescaped),
+                    Cow::Owned(unescaped) => ValueText::Unescaped(unescaped),
                 },
             })
             .collect();

@@ -1,47 +1,83 @@
-//! Integers, IPv4 and MAC addresses written straight into a `String`, without the `fmt`
-//! machinery: the builder writes several per event.
+//! Integers, IPv4 and MAC addresses written straight into the builder's bytes, without the
+//! `fmt` machinery: the builder writes several per event.
 
+use std::fmt;
 use std::net::Ipv4Addr;
 
-/// Writes the decimal digits of `value` at the end of `digits`; returns where they start.
-fn digits_of(mut value: u64, digits: &mut [u8; 20]) -> usize {
-    // u64::MAX has 20 digits.
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        // The remainder is below 10, so the cast keeps it whole.
-        #[allow(clippy::cast_possible_truncation)]
-        let digit = (value % 10) as u8;
-        digits[start] = b'0' + digit;
-        value /= 10;
-        if value == 0 {
-            return start;
-        }
+/// Lets `write!` append UTF-8 text to a byte buffer, for the rarer values (floats, IPv6
+/// addresses, text timestamps) that `fmt` writes.
+pub(crate) struct ByteWriter<'a>(pub(crate) &'a mut Vec<u8>);
+
+impl fmt::Write for ByteWriter<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 }
 
-/// Appends the decimal digits of `value`.
-pub(crate) fn push_u64(out: &mut String, value: u64) {
-    let mut digits = [0u8; 20];
-    let start = digits_of(value, &mut digits);
-    push_ascii(out, &digits[start..]);
+/// Appends `value` as its `Display` writes it.
+pub(crate) fn push_display(out: &mut Vec<u8>, value: impl fmt::Display) {
+    // Writing to a Vec cannot fail.
+    let _ = fmt::Write::write_fmt(&mut ByteWriter(out), format_args!("{value}"));
 }
 
-/// Appends bytes that are all ASCII.
-fn push_ascii(out: &mut String, ascii: &[u8]) {
-    out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+/// "00" to "99": two digits per division.
+// Every value cast is below 100.
+#[allow(clippy::cast_possible_truncation)]
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut value = 0;
+    while value < 100 {
+        pairs[value] = [b'0' + (value / 10) as u8, b'0' + (value % 10) as u8];
+        value += 1;
+    }
+    pairs
+};
+
+/// Writes the decimal digits of `value` at the end of `digits`; returns where they start.
+// Every value cast to an index is below 100.
+#[allow(clippy::cast_possible_truncation)]
+fn digits_of(mut value: u64, digits: &mut [u8; 20]) -> usize {
+    // u64::MAX has 20 digits.
+    let mut start = digits.len();
+    while value >= 100 {
+        let pair = DIGIT_PAIRS
+            .get((value % 100) as usize)
+            .copied()
+            .unwrap_or_default();
+        value /= 100;
+        start -= 2;
+        if let Some(slot) = digits.get_mut(start..start + 2) {
+            slot.copy_from_slice(&pair);
+        }
+    }
+    let [tens, ones] = DIGIT_PAIRS.get(value as usize).copied().unwrap_or_default();
+    start -= 1;
+    digits[start] = ones;
+    if value >= 10 {
+        start -= 1;
+        digits[start] = tens;
+    }
+    start
+}
+
+/// Appends the decimal digits of `value`.
+pub(crate) fn push_u64(out: &mut Vec<u8>, value: u64) {
+    let mut digits = [0u8; 20];
+    let start = digits_of(value, &mut digits);
+    out.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
 
 /// Appends `value` in decimal, with a leading `-` when negative.
-pub(crate) fn push_i64(out: &mut String, value: i64) {
+pub(crate) fn push_i64(out: &mut Vec<u8>, value: i64) {
     if value < 0 {
-        out.push('-');
+        out.push(b'-');
     }
     push_u64(out, value.unsigned_abs());
 }
 
 /// Appends an IPv4 address in dotted decimal, as its `Display` writes it.
-pub(crate) fn push_ipv4(out: &mut String, address: Ipv4Addr) {
+pub(crate) fn push_ipv4(out: &mut Vec<u8>, address: Ipv4Addr) {
     let mut text = [0u8; 15];
     let mut len = 0;
     for (index, octet) in address.octets().into_iter().enumerate() {
@@ -61,7 +97,7 @@ pub(crate) fn push_ipv4(out: &mut String, address: Ipv4Addr) {
         text[len] = b'0' + ones;
         len += 1;
     }
-    push_ascii(out, &text[..len]);
+    out.extend_from_slice(text.get(..len).unwrap_or_default());
 }
 
 /// Six octets as upper-case hexadecimal separated by colons.
@@ -76,8 +112,8 @@ pub(crate) fn mac_text(octets: [u8; 6]) -> [u8; 17] {
 }
 
 /// Appends six octets as [`mac_text`] writes them.
-pub(crate) fn push_mac(out: &mut String, octets: [u8; 6]) {
-    push_ascii(out, &mac_text(octets));
+pub(crate) fn push_mac(out: &mut Vec<u8>, octets: [u8; 6]) {
+    out.extend_from_slice(&mac_text(octets));
 }
 
 #[cfg(test)]
@@ -85,10 +121,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn written(write: impl FnOnce(&mut String)) -> String {
-        let mut out = String::from(">");
+    fn written(write: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = b">".to_vec();
         write(&mut out);
-        out
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
@@ -103,6 +139,15 @@ mod tests {
         assert_eq!(
             written(|out| push_mac(out, [0x00, 0x0d, 0x60, 0xaf, 0x1b, 0xff])),
             ">00:0D:60:AF:1B:FF"
+        );
+    }
+
+    #[test]
+    fn display_values_are_written_as_display_writes_them() {
+        assert_eq!(written(|out| push_display(out, 1.5f64)), ">1.5");
+        assert_eq!(
+            written(|out| push_display(out, std::net::Ipv6Addr::LOCALHOST)),
+            ">::1"
         );
     }
 

@@ -1,5 +1,26 @@
 //! CEF escaping, done once when an event is built or decoded, so writing is a plain copy.
 
+/// A buffer text is appended to: the builder's `String`, or the caller's `Vec<u8>` when an
+/// event is encoded straight from its builder.
+pub(crate) trait TextBuffer {
+    /// Appends `text`.
+    fn push_text(&mut self, text: &str);
+}
+
+impl TextBuffer for String {
+    #[inline]
+    fn push_text(&mut self, text: &str) {
+        self.push_str(text);
+    }
+}
+
+impl TextBuffer for Vec<u8> {
+    #[inline]
+    fn push_text(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+}
+
 /// For each byte, the letter written after a backslash to escape it, or 0.
 pub(crate) type EscapeTable = [u8; 256];
 
@@ -24,44 +45,68 @@ pub(crate) static VALUE: EscapeTable =
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
 
-/// Whether any of the eight bytes in `word` is below `limit`, which must be at most 0x80.
-fn has_byte_below(word: u64, limit: u8) -> bool {
-    word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGH_BITS != 0
-}
-
-/// Whether any of the eight bytes in `word` is `byte`.
-fn has_byte(word: u64, byte: u8) -> bool {
-    has_byte_below(word ^ (ONES * u64::from(byte)), 1)
-}
-
-/// Whether `text` holds no control character, DEL, `\` or `special`: then it needs neither
-/// cleaning nor escaping, and is copied as it is. Eight bytes are checked at a time; every
-/// byte looked for is ASCII, so a byte scan over UTF-8 is exact.
+/// The high bit of each of the eight bytes of `word` that is a control character, DEL,
+/// `\` or `special` (which must be ASCII), and perhaps of bytes just above one that is: any
+/// bit means such a byte is present, none means none is. `word - 0x01..` borrows into a
+/// byte's high bit when that byte is zero (or was below the subtracted value), so each term
+/// flags the bytes equal to one value, or below 0x20; bytes of 0x80 and above are never
+/// flagged themselves, as every value looked for is ASCII.
 #[inline]
+fn special_bytes(word: u64, special: u8) -> u64 {
+    let control = word.wrapping_sub(ONES * 0x20);
+    let delete = (word ^ (ONES * 0x7f)).wrapping_sub(ONES);
+    let backslash = (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+    let special = (word ^ (ONES * u64::from(special))).wrapping_sub(ONES);
+    (control | delete | backslash | special) & !word & HIGH_BITS
+}
+
+/// Whether `text` holds no control character, DEL, `\\` or `special`: then it needs neither
+/// cleaning nor escaping, and is copied as it is. Every byte looked for is ASCII, so a byte
+/// scan over UTF-8 is exact. Texts are checked a word at a time: sixteen bytes per step and
+/// the last eight as one word that may overlap bytes already checked; shorter texts are
+/// gathered into one word (their bytes, some twice, padded with `a`), as most values are
+/// short.
+#[inline(always)]
 fn is_plain(text: &str, special: u8) -> bool {
-    let is_special = |byte: u8| byte < 0x20 || byte == 0x7f || byte == b'\\' || byte == special;
-    let mut words = text.as_bytes().chunks_exact(8);
-    for word in &mut words {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        let word = u64::from_ne_bytes(bytes);
-        if has_byte_below(word, 0x20)
-            || has_byte(word, 0x7f)
-            || has_byte(word, b'\\')
-            || has_byte(word, special)
-        {
-            return false;
+    let bytes = text.as_bytes();
+    let specials = |word: [u8; 8]| special_bytes(u64::from_ne_bytes(word), special);
+    let plain = |word: u64| special_bytes(word, special) == 0;
+    if let Some(&last) = bytes.last_chunk::<8>() {
+        let mut pairs = bytes.chunks_exact(16);
+        for pair in &mut pairs {
+            let (Some(&first), Some(&second)) = (pair.first_chunk::<8>(), pair.last_chunk::<8>())
+            else {
+                return false;
+            };
+            if specials(first) | specials(second) != 0 {
+                return false;
+            }
         }
+        let rest = pairs.remainder().first_chunk::<8>();
+        return rest.is_none_or(|&word| plain(u64::from_ne_bytes(word)))
+            && plain(u64::from_ne_bytes(last));
     }
-    !words.remainder().iter().any(|&byte| is_special(byte))
+    if let (Some(&first), Some(&last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        return plain(
+            u64::from(u32::from_ne_bytes(first)) << 32 | u64::from(u32::from_ne_bytes(last)),
+        );
+    }
+    match (bytes.first(), bytes.get(bytes.len() / 2), bytes.last()) {
+        (Some(&first), Some(&middle), Some(&last)) => plain(u64::from_ne_bytes([
+            first, middle, last, b'a', b'a', b'a', b'a', b'a',
+        ])),
+        _ => true,
+    }
 }
 
 /// Whether an extension value is written exactly as it is.
+#[inline]
 pub(crate) fn is_plain_value(text: &str) -> bool {
     is_plain(text, b'=')
 }
 
 /// Whether a header field is written exactly as it is.
+#[inline]
 pub(crate) fn is_plain_header(text: &str) -> bool {
     is_plain(text, b'|')
 }
@@ -69,23 +114,92 @@ pub(crate) fn is_plain_header(text: &str) -> bool {
 /// Appends `text` to `out` escaped; returns whether anything was escaped. Runs of
 /// ordinary text are copied whole; every special byte is ASCII, so runs end on character
 /// boundaries.
-pub(crate) fn push_escaped(out: &mut String, text: &str, table: &EscapeTable) -> bool {
+pub(crate) fn push_escaped(out: &mut impl TextBuffer, text: &str, table: &EscapeTable) -> bool {
     let mut run_start = 0;
     for (index, byte) in text.bytes().enumerate() {
         let letter = table[usize::from(byte)];
         if letter != 0 {
-            out.push_str(text.get(run_start..index).unwrap_or_default());
-            out.push('\\');
-            out.push(char::from(letter));
+            out.push_text(text.get(run_start..index).unwrap_or_default());
+            out.push_text(ESCAPED[usize::from(letter)]);
             run_start = index + 1;
         }
     }
     if run_start == 0 {
-        out.push_str(text);
+        out.push_text(text);
         return false;
     }
-    out.push_str(text.get(run_start..).unwrap_or_default());
+    out.push_text(text.get(run_start..).unwrap_or_default());
     true
+}
+
+/// The escape sequence for each letter an [`EscapeTable`] holds.
+static ESCAPED: [&str; 128] = {
+    let mut escaped = [""; 128];
+    escaped[b'\\' as usize] = "\\\\";
+    escaped[b'|' as usize] = "\\|";
+    escaped[b'=' as usize] = "\\=";
+    escaped[b'n' as usize] = "\\n";
+    escaped[b'r' as usize] = "\\r";
+    escaped
+};
+
+/// Whether a byte of UTF-8 is a control character other than tab, CR and LF. Those have no
+/// CEF escape and some end syslog frames (NUL framing), so they are replaced with U+FFFD.
+/// Every control character is ASCII, and no byte of a multi-byte character is ASCII, so a
+/// byte scan finds exactly them.
+pub(crate) fn is_forbidden_control_byte(byte: u8) -> bool {
+    byte.is_ascii_control() && !matches!(byte, b'\t' | b'\n' | b'\r')
+}
+
+/// Appends an extension value as CEF text: forbidden control characters become U+FFFD and
+/// `\\`, `=`, line feed and carriage return are escaped. Plain text, the common case, is
+/// one check and one copy.
+#[inline]
+pub(crate) fn push_value(out: &mut Vec<u8>, text: &str) {
+    if is_plain_value(text) {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        push_value_slow(out, text);
+    }
+}
+
+fn push_value_slow(out: &mut Vec<u8>, text: &str) {
+    let mut run_start = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        let letter = VALUE[usize::from(byte)];
+        let replacement = if letter != 0 {
+            ESCAPED[usize::from(letter)]
+        } else if is_forbidden_control_byte(byte) {
+            "\u{FFFD}"
+        } else {
+            continue;
+        };
+        out.push_text(text.get(run_start..index).unwrap_or_default());
+        out.push_text(replacement);
+        run_start = index + 1;
+    }
+    out.push_text(text.get(run_start..).unwrap_or_default());
+}
+
+/// Reads back an extension value [`push_value`] wrote with escapes.
+pub(crate) fn unescape_value(wire: &str) -> String {
+    let mut value = String::with_capacity(wire.len());
+    let mut run_start = 0;
+    while let Some(offset) =
+        memchr::memchr(b'\\', wire.as_bytes().get(run_start..).unwrap_or_default())
+    {
+        let at = run_start + offset;
+        value.push_str(wire.get(run_start..at).unwrap_or_default());
+        value.push_str(match wire.as_bytes().get(at + 1) {
+            Some(b'n') => "\n",
+            Some(b'r') => "\r",
+            Some(b'=') => "=",
+            _ => "\\",
+        });
+        run_start = at + 2;
+    }
+    value.push_str(wire.get(run_start..).unwrap_or_default());
+    value
 }
 
 #[cfg(test)]
@@ -103,15 +217,33 @@ mod tests {
         assert!(is_plain_value("plain é text, 100% | ok"));
         assert!(is_plain_header("plain é text, 100% = ok"));
         for special in ["\\", "=", "\n", "\r", "\t", "\u{0}", "\u{7f}"] {
-            for at in 0..20 {
+            for at in 0..48 {
                 let text = format!("{}{special}{}", "é".repeat(at / 2), "x".repeat(at % 2 + 9));
                 assert!(!is_plain_value(&text), "{text:?}");
             }
         }
-        for at in 0..20 {
-            let text = format!("{}|{}", "a".repeat(at), "b".repeat(20 - at));
+        for at in 0..40 {
+            let text = format!("{}|{}", "a".repeat(at), "b".repeat(40 - at));
             assert!(!is_plain_header(&text), "{text:?}");
             assert!(is_plain_value(&text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn plain_checks_agree_with_a_byte_by_byte_check(
+            base in "[a-zé ]{0,40}",
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            special in proptest::sample::select(vec!["", "\\", "=", "|", "\n", "\r", "\t", "\u{0}", "\u{1f}", "\u{7f}"]),
+        ) {
+            let boundaries: Vec<usize> = base.char_indices().map(|(i, _)| i).chain([base.len()]).collect();
+            let (before, after) = base.split_at(boundaries[at.index(boundaries.len())]);
+            let text = format!("{before}{special}{after}");
+            let plain = |special: u8| !text.bytes().any(|byte| byte < 0x20 || byte == 0x7f || byte == b'\\' || byte == special);
+            proptest::prop_assert_eq!(is_plain_value(&text), plain(b'='));
+            proptest::prop_assert_eq!(is_plain_header(&text), plain(b'|'));
         }
     }
 
@@ -128,5 +260,21 @@ mod tests {
         );
         assert_eq!(escape("a=b", &HEADER), (">a=b".to_owned(), false));
         assert_eq!(escape("é|\\", &HEADER), (r">é\|\\".to_owned(), true));
+    }
+
+    #[test]
+    fn values_are_cleaned_and_escaped_in_one_pass() {
+        let value = |text: &str| {
+            let mut out = b">".to_vec();
+            push_value(&mut out, text);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(value("plain é text | ok"), ">plain é text | ok");
+        assert_eq!(
+            value("a=b\\c\nd\re\u{0}f\tg\u{7f}"),
+            ">a\\=b\\\\c\\nd\\re\u{FFFD}f\tg\u{FFFD}"
+        );
+        let escaped = r"a\=b\\c\nd\re\\n";
+        assert_eq!(unescape_value(escaped), "a=b\\c\nd\re\\n");
     }
 }

@@ -1,20 +1,21 @@
 //! The event model and its builder.
 
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
 
 use time::OffsetDateTime;
 
 use crate::digits;
-use crate::escape;
+use crate::escape::{self, TextBuffer};
 use crate::keys::{
     FloatKey, IntKey, Ipv4Key, Ipv6Key, Key, KeyDef, KeyKind, LongKey, MacKey, PortKey, TextKey,
     TimeKey,
 };
 use crate::mac::MacAddress;
 use crate::severity::Severity;
-use crate::timestamp::{TimeFormat, write_timestamp};
+use crate::timestamp::{TimeFormat, fits_text_form, write_timestamp};
 
 /// The CEF version written after `CEF:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -83,120 +84,143 @@ pub enum BuildError {
 
 /// Where a pair's unescaped value is.
 #[derive(Clone)]
-pub(crate) enum ValueText<'a> {
+pub(crate) enum ValueText {
     /// Nothing in the value was escaped: it is this byte range of the extension's text.
     Wire(usize, usize),
     /// The unescaped value, which differs from its escaped form in the extension's text.
-    Unescaped(Cow<'a, str>),
+    Unescaped(String),
 }
 
 /// One `key=value` pair, as ranges of the extension's text.
 #[derive(Clone)]
-pub(crate) struct PairIndex<'a> {
+pub(crate) struct PairIndex {
     pub(crate) key: (usize, usize),
-    pub(crate) value: ValueText<'a>,
+    pub(crate) value: ValueText,
 }
 
-impl PairIndex<'_> {
-    fn into_owned(self) -> PairIndex<'static> {
-        let value = match self.value {
-            ValueText::Wire(start, end) => ValueText::Wire(start, end),
-            ValueText::Unescaped(text) => ValueText::Unescaped(Cow::Owned(text.into_owned())),
-        };
-        PairIndex {
-            key: self.key,
-            value,
-        }
-    }
-}
-
-/// Writes a header as CEF text: `CEF:0|` and the six fields, each closed by `|`.
-pub(crate) fn header_text(
+/// Writes a header as CEF text: `CEF:0|` and the six fields, each closed by `|`. The fields
+/// must be cleaned (no line breaks); `\` and `|` are escaped here.
+pub(crate) fn write_header(
+    out: &mut impl TextBuffer,
     version: CefVersion,
     fields: &[Cow<'_, str>; 5],
     severity: Severity,
-) -> String {
-    let length: usize = fields.iter().map(|field| field.len() + 1).sum();
-    let mut header = String::with_capacity(length + 16);
-    header.push_str(version.prefix());
+) {
+    out.push_text(version.prefix());
     for field in fields {
         if escape::is_plain_header(field) {
-            header.push_str(field);
+            out.push_text(field);
         } else {
-            escape::push_escaped(&mut header, field, &escape::HEADER);
+            escape::push_escaped(out, field, &escape::HEADER);
         }
-        header.push('|');
+        out.push_text("|");
     }
-    header.push_str(severity.as_str());
-    header.push('|');
-    header
+    out.push_text(severity.as_str());
+    out.push_text("|");
 }
 
-/// Writes an extension as CEF text pair by pair, keeping where each key and value is.
-#[derive(Default)]
-pub(crate) struct ExtensionWriter<'a> {
-    text: String,
-    pairs: Vec<PairIndex<'a>>,
+/// About how long [`write_header`] writes these fields: exact unless something is escaped.
+fn header_len(fields: &[Cow<'_, str>; 5]) -> usize {
+    // `CEF:0|`, the fields and their `|`, and the longest severity (`Very-High`) with its `|`.
+    6 + fields.iter().map(|field| field.len() + 1).sum::<usize>() + 10
 }
 
-impl<'a> ExtensionWriter<'a> {
-    pub(crate) fn with_capacity(pairs: usize, text_len: usize) -> ExtensionWriter<'a> {
-        ExtensionWriter {
-            text: String::with_capacity(text_len),
-            pairs: Vec::with_capacity(pairs),
-        }
+/// Room the builder reserves for an extension when its first pair is added: a typical
+/// event's extension fits, rather than growing the text 8, 16, 32... bytes at a time.
+const EXTENSION_CAPACITY: usize = 512;
+
+/// An extension as CEF text, written pair by pair: keys as given (the caller validated
+/// them), values cleaned and escaped as they are added, so the text is final. It is kept
+/// as bytes so numbers are written without UTF-8 checks; everything appended is UTF-8.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExtensionText(Vec<u8>);
+
+impl ExtensionText {
+    pub(crate) fn with_capacity(len: usize) -> ExtensionText {
+        ExtensionText(Vec::with_capacity(len))
     }
 
-    /// Writes the separator, the key and `=`; returns the key's range.
-    fn key(&mut self, key: &str) -> (usize, usize) {
-        if !self.text.is_empty() {
-            self.text.push(' ');
-        }
-        let start = self.text.len();
-        self.text.push_str(key);
-        let end = self.text.len();
-        self.text.push('=');
-        (start, end)
-    }
-
-    /// Adds a pair whose value is cleaned (see [`clean_value`]) and escaped as it is written.
-    pub(crate) fn text(&mut self, key: &str, value: Cow<'a, str>) {
-        let key = self.key(key);
-        let start = self.text.len();
-        if escape::is_plain_value(&value) {
-            self.text.push_str(&value);
-            let end = self.text.len();
-            self.pairs.push(PairIndex {
-                key,
-                value: ValueText::Wire(start, end),
-            });
-            return;
-        }
-        let value = clean_value(value);
-        let value = if escape::push_escaped(&mut self.text, &value, &escape::VALUE) {
-            ValueText::Unescaped(value)
+    /// Starts a pair with a dictionary key's `" key="`, without the space for the first pair.
+    #[inline]
+    fn dictionary_key(&mut self, def: &KeyDef) {
+        let prefix = def.pair_prefix().as_bytes();
+        if self.0.is_empty() {
+            self.0.reserve(EXTENSION_CAPACITY);
+            self.0.extend_from_slice(prefix.get(1..).unwrap_or(prefix));
         } else {
-            ValueText::Wire(start, self.text.len())
+            self.0.extend_from_slice(prefix);
+        }
+    }
+
+    /// Starts a pair with a key that holds none of space, `=` and `\`.
+    pub(crate) fn key(&mut self, key: &str) {
+        if self.0.is_empty() {
+            self.0.reserve(EXTENSION_CAPACITY);
+        } else {
+            self.0.push(b' ');
+        }
+        self.0.extend_from_slice(key.as_bytes());
+        self.0.push(b'=');
+    }
+
+    /// Ends a pair with its value, cleaned and escaped.
+    #[inline]
+    pub(crate) fn value(&mut self, value: &str) {
+        escape::push_value(&mut self.0, value);
+    }
+
+    /// The text as a `String`.
+    fn into_string(self) -> String {
+        // Only UTF-8 was appended, so the lossy branch is never taken.
+        String::from_utf8(self.0)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+    }
+}
+
+/// Finds the pairs of an extension [`ExtensionText`] wrote. Its text is canonical: keys hold
+/// no space, `=` or `\`, values hold no raw `=`, and every `\` starts a two-byte escape, so
+/// each raw `=` ends a key, and that key starts after the last space before it.
+fn index_pairs(text: &str) -> Vec<PairIndex> {
+    let bytes = text.as_bytes();
+    let rest = |at: usize| bytes.get(at..).unwrap_or_default();
+    // One raw `=` per pair; counting escaped ones too only makes the vector a little larger.
+    let mut pairs = Vec::with_capacity(memchr::memchr_iter(b'=', bytes).count());
+    let mut key_start = 0;
+    while let Some(offset) = memchr::memchr(b'=', rest(key_start)) {
+        let key_end = key_start + offset;
+        let value_start = key_end + 1;
+        let mut at = value_start;
+        let mut escaped = false;
+        let next_key_end = loop {
+            match memchr::memchr2(b'=', b'\\', rest(at)) {
+                Some(offset) if bytes.get(at + offset) == Some(&b'\\') => {
+                    escaped = true;
+                    at += offset + 2;
+                }
+                Some(offset) => break Some(at + offset),
+                None => break None,
+            }
         };
-        self.pairs.push(PairIndex { key, value });
-    }
-
-    /// Adds a pair whose value `write` writes, with nothing to escape. When `write` fails,
-    /// the pair is taken back.
-    fn plain(&mut self, key: &str, write: impl FnOnce(&mut String) -> Option<()>) -> Option<()> {
-        let before = self.text.len();
-        let key = self.key(key);
-        let start = self.text.len();
-        if write(&mut self.text).is_none() {
-            self.text.truncate(before);
-            return None;
-        }
-        self.pairs.push(PairIndex {
-            key,
-            value: ValueText::Wire(start, self.text.len()),
+        let value_end = match next_key_end {
+            Some(next_key_end) => bytes
+                .get(value_start..next_key_end)
+                .and_then(|between| memchr::memrchr(b' ', between))
+                .map_or(next_key_end, |space| value_start + space),
+            None => bytes.len(),
+        };
+        let value = if escaped {
+            let wire = text.get(value_start..value_end).unwrap_or_default();
+            ValueText::Unescaped(escape::unescape_value(wire))
+        } else {
+            ValueText::Wire(value_start, value_end)
+        };
+        pairs.push(PairIndex {
+            key: (key_start, key_end),
+            value,
         });
-        Some(())
+        key_start = value_end + 1;
     }
+    pairs
 }
 
 /// A CEF event: the seven header fields and the extension, in the order its pairs were added.
@@ -220,7 +244,9 @@ pub struct Event<'a> {
     header: Cow<'a, str>,
     /// The extension, escaped.
     extension: Cow<'a, str>,
-    pairs: Vec<PairIndex<'a>>,
+    /// Where each pair is: the strict decoder sets it, a built event finds it the first
+    /// time it is asked, so events that are only written never pay for it.
+    pairs: OnceLock<Vec<PairIndex>>,
 }
 
 impl PartialEq for Event<'_> {
@@ -263,7 +289,7 @@ impl<'a> Event<'a> {
         fields: [Cow<'a, str>; 5],
         header: Cow<'a, str>,
         extension: Cow<'a, str>,
-        pairs: Vec<PairIndex<'a>>,
+        pairs: Vec<PairIndex>,
     ) -> Event<'a> {
         Event {
             version,
@@ -271,25 +297,26 @@ impl<'a> Event<'a> {
             fields,
             header,
             extension,
-            pairs,
+            pairs: OnceLock::from(pairs),
         }
     }
 
-    /// Puts an event together from its fields and a written extension.
+    /// Puts an event together from its cleaned header fields and a written extension.
     pub(crate) fn assemble(
         version: CefVersion,
         severity: Severity,
         fields: [Cow<'a, str>; 5],
-        extension: ExtensionWriter<'a>,
+        extension: ExtensionText,
     ) -> Event<'a> {
-        let header = Cow::Owned(header_text(version, &fields, severity));
+        let mut header = String::with_capacity(header_len(&fields));
+        write_header(&mut header, version, &fields, severity);
         Event {
             version,
             severity,
             fields,
-            header,
-            extension: Cow::Owned(extension.text),
-            pairs: extension.pairs,
+            header: Cow::Owned(header),
+            extension: Cow::Owned(extension.into_string()),
+            pairs: OnceLock::new(),
         }
     }
 
@@ -343,7 +370,7 @@ impl<'a> Event<'a> {
         self.header.len() + self.extension.len()
     }
 
-    fn pair<'s>(&'s self, pair: &'s PairIndex<'a>) -> (&'s str, &'s str) {
+    fn pair<'s>(&'s self, pair: &'s PairIndex) -> (&'s str, &'s str) {
         let text =
             |(start, end): (usize, usize)| self.extension.get(start..end).unwrap_or_default();
         let value = match &pair.value {
@@ -355,7 +382,10 @@ impl<'a> Event<'a> {
 
     /// The extension's `(key, value)` pairs in order, unescaped.
     pub fn extension(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
-        self.pairs.iter().map(|pair| self.pair(pair))
+        self.pairs
+            .get_or_init(|| index_pairs(&self.extension))
+            .iter()
+            .map(|pair| self.pair(pair))
     }
 
     /// The value of the first pair with this key.
@@ -373,86 +403,125 @@ impl<'a> Event<'a> {
             fields: self.fields.map(|field| Cow::Owned(field.into_owned())),
             header: Cow::Owned(self.header.into_owned()),
             extension: Cow::Owned(self.extension.into_owned()),
-            pairs: self.pairs.into_iter().map(PairIndex::into_owned).collect(),
+            pairs: self.pairs,
         }
     }
 }
 
-/// A value waiting for [`EventBuilder::build`], which applies the length policy and the time
-/// format whatever order the builder's methods were called in.
-#[derive(Debug, Clone)]
-enum Pending<'a> {
-    Text {
-        text: Cow<'a, str>,
-        max_chars: Option<usize>,
-    },
-    Typed(Typed),
-}
-
-/// A typed value: its text never needs escaping.
+/// A value longer than its key's limit, already cut in the text; [`LengthPolicy::Reject`]
+/// refuses it.
 #[derive(Debug, Clone, Copy)]
-enum Typed {
-    Integer(i64),
-    Float(f64),
-    Ipv4(Ipv4Addr),
-    Ipv6(Ipv6Addr),
-    Mac(MacAddress),
-    Time(OffsetDateTime),
+struct Overlong {
+    pair: usize,
+    field: &'static str,
+    chars: usize,
+    max: usize,
 }
 
-impl Typed {
-    fn write(self, out: &mut String, time_format: TimeFormat) -> Option<()> {
-        match self {
-            Typed::Integer(value) => {
-                digits::push_i64(out, value);
-                Some(())
-            }
-            Typed::Float(value) => write!(out, "{value}").ok(),
-            Typed::Ipv4(value) => {
-                digits::push_ipv4(out, value);
-                Some(())
-            }
-            Typed::Ipv6(value) => write!(out, "{value}").ok(),
-            Typed::Mac(value) => {
-                digits::push_mac(out, value.0);
-                Some(())
-            }
-            Typed::Time(value) => write_timestamp(out, value, time_format),
+/// A timestamp in the extension: where its text is, to write it again if the time format
+/// changes.
+#[derive(Debug, Clone, Copy)]
+struct TimeValue {
+    start: usize,
+    end: usize,
+    at: OffsetDateTime,
+}
+
+/// What the extension's pairs leave to be decided when the event is finished: the length
+/// policy and the time format may change after a pair was added, and they decide whether
+/// it is refused.
+#[derive(Debug, Clone, Default)]
+struct Deferred {
+    /// Pairs added so far; they are numbered from 0 in that order.
+    pairs: usize,
+    /// The first value that was over its limit.
+    first_overlong: Option<Overlong>,
+    /// The first timestamp [`TimeFormat::Text`] cannot write, and its key.
+    first_unwritable_time: Option<(usize, &'static str)>,
+    /// The timestamps in the order they were added; most events have one, which needs no
+    /// allocation.
+    first_time: Option<TimeValue>,
+    more_times: Vec<TimeValue>,
+}
+
+impl Deferred {
+    fn push_time(&mut self, time: TimeValue) {
+        if self.first_time.is_none() {
+            self.first_time = Some(time);
+        } else {
+            self.more_times.push(time);
         }
     }
-}
 
-#[derive(Debug, Clone)]
-struct PendingPair<'a> {
-    key: Cow<'a, str>,
-    /// The dictionary key's name, for errors; only dictionary keys have limits and times.
-    field: &'static str,
-    value: Pending<'a>,
-}
+    fn times_mut(&mut self) -> impl Iterator<Item = &mut TimeValue> {
+        self.first_time.iter_mut().chain(&mut self.more_times)
+    }
 
-impl PendingPair<'_> {
-    /// About how many bytes the pair takes in the extension: enough that writing a typical
-    /// event's extension never grows its buffer.
-    fn estimated_len(&self) -> usize {
-        // A space, `=`, and for text a few escapes.
-        let value = match &self.value {
-            Pending::Text { text, .. } => text.len() + 4,
-            // The longest typed values, IPv6 addresses and text timestamps, are under 40.
-            Pending::Typed(_) => 40,
+    /// Cuts `text` to `max` characters on a character boundary, noting the first value cut.
+    #[inline]
+    fn fit<'t>(&mut self, field: &'static str, text: &'t str, max: usize) -> &'t str {
+        // A string of at most `max` bytes has at most `max` characters.
+        if text.len() <= max {
+            return text;
+        }
+        let Some((cut, _)) = text.char_indices().nth(max) else {
+            return text;
         };
-        self.key.len() + 2 + value
+        self.first_overlong.get_or_insert(Overlong {
+            pair: self.pairs,
+            field,
+            chars: text.chars().count(),
+            max,
+        });
+        text.get(..cut).unwrap_or(text)
+    }
+
+    /// The error of the first pair these settings refuse.
+    fn error(&self, policy: LengthPolicy, format: TimeFormat) -> Option<BuildError> {
+        let overlong = self
+            .first_overlong
+            .filter(|_| policy == LengthPolicy::Reject)
+            .map(
+                |Overlong {
+                     pair,
+                     field,
+                     chars,
+                     max,
+                 }| { (pair, BuildError::TooLong { field, chars, max }) },
+            );
+        let unwritable_time = self
+            .first_unwritable_time
+            .filter(|_| format == TimeFormat::Text)
+            .map(|(pair, key)| (pair, BuildError::TimeOutOfRange(key)));
+        [overlong, unwritable_time]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(pair, _)| *pair)
+            .map(|(_, error)| error)
     }
 }
 
-/// Builds an [`Event`]. Every method can be chained; the first mistake is kept and returned
-/// by [`EventBuilder::build`], so call sites read as one expression.
+/// Builds an [`Event`], or writes one straight into a buffer ([`EventBuilder::encode_into`]).
+/// Every method can be chained; the first mistake is kept and returned by
+/// [`EventBuilder::build`], so call sites read as one expression.
+///
+/// Each extension value is cut, cleaned and escaped into the extension's CEF text as it is
+/// added, so finishing the event is writing the header and one copy. The length policy and
+/// the time format still apply to every pair, whenever they are set.
 ///
 /// Empty values are not written: CEF cannot tell `key=` from an absent key (ArcSight reads
 /// both as null), so adding an empty string adds nothing. Pairs are written in the order
 /// they were added; a key added twice is written twice.
 #[derive(Debug, Clone, Default)]
-#[must_use = "an EventBuilder does nothing until build() is called"]
+#[must_use = "an EventBuilder does nothing until build() or encode_into() is called"]
 pub struct EventBuilder<'a> {
+    state: Box<BuilderState<'a>>,
+}
+
+/// What an [`EventBuilder`] has been given, behind one pointer: moving a builder through
+/// a chain of calls then copies a pointer, not the whole state.
+#[derive(Debug, Clone, Default)]
+struct BuilderState<'a> {
     version: CefVersion,
     vendor: Option<Cow<'a, str>>,
     product: Option<Cow<'a, str>>,
@@ -460,7 +529,8 @@ pub struct EventBuilder<'a> {
     signature_id: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
     severity: Option<Severity>,
-    extension: Vec<PendingPair<'a>>,
+    extension: ExtensionText,
+    deferred: Deferred,
     length_policy: LengthPolicy,
     time_format: TimeFormat,
     error: Option<BuildError>,
@@ -473,215 +543,328 @@ const DEVICE_VERSION_MAX: usize = 31;
 const SIGNATURE_ID_MAX: usize = 1023;
 const NAME_MAX: usize = 512;
 
+/// An event whose every check passed, ready to be written.
+struct Checked<'a> {
+    version: CefVersion,
+    severity: Severity,
+    fields: [Cow<'a, str>; 5],
+    extension: ExtensionText,
+}
+
 impl<'a> EventBuilder<'a> {
     /// `CEF:0` (the default) or `CEF:1`.
     #[inline]
     pub fn cef_version(mut self, version: CefVersion) -> Self {
-        self.version = version;
+        self.state.version = version;
         self
     }
 
     /// What to do with values over their limit; [`LengthPolicy::Truncate`] by default.
     #[inline]
     pub fn length_policy(mut self, policy: LengthPolicy) -> Self {
-        self.length_policy = policy;
+        self.state.length_policy = policy;
         self
     }
 
-    /// How timestamps are written; [`TimeFormat::EpochMillis`] by default.
+    /// How timestamps are written; [`TimeFormat::EpochMillis`] by default. Applies to the
+    /// timestamps already added too.
     #[inline]
     pub fn time_format(mut self, format: TimeFormat) -> Self {
-        self.time_format = format;
+        if format != self.state.time_format && self.state.deferred.first_time.is_some() {
+            self.state.rewrite_times(format);
+        }
+        self.state.time_format = format;
         self
     }
 
     /// Device Vendor (at most 63 characters).
     #[inline]
     pub fn vendor(mut self, vendor: impl Into<Cow<'a, str>>) -> Self {
-        self.vendor = Some(vendor.into());
+        self.state.vendor = Some(vendor.into());
         self
     }
 
     /// Device Product (at most 63 characters).
     #[inline]
     pub fn product(mut self, product: impl Into<Cow<'a, str>>) -> Self {
-        self.product = Some(product.into());
+        self.state.product = Some(product.into());
         self
     }
 
     /// Device Version (at most 31 characters).
     #[inline]
     pub fn device_version(mut self, version: impl Into<Cow<'a, str>>) -> Self {
-        self.device_version = Some(version.into());
+        self.state.device_version = Some(version.into());
         self
     }
 
     /// Signature ID, the Device Event Class ID (at most 1023 characters).
     #[inline]
     pub fn signature_id(mut self, id: impl Into<Cow<'a, str>>) -> Self {
-        self.signature_id = Some(id.into());
+        self.state.signature_id = Some(id.into());
         self
     }
 
     /// Name (at most 512 characters).
     #[inline]
     pub fn name(mut self, name: impl Into<Cow<'a, str>>) -> Self {
-        self.name = Some(name.into());
+        self.state.name = Some(name.into());
         self
     }
 
     /// Severity.
     #[inline]
     pub fn severity(mut self, severity: Severity) -> Self {
-        self.severity = Some(severity);
-        self
-    }
-
-    #[inline]
-    fn push(mut self, key: Cow<'a, str>, field: &'static str, value: Pending<'a>) -> Self {
-        if self.error.is_none() {
-            if self.extension.capacity() == 0 {
-                // Room for a typical event's pairs at once, rather than growing 4, 8, 16.
-                self.extension.reserve(16);
-            }
-            self.extension.push(PendingPair { key, field, value });
-        }
-        self
-    }
-
-    #[inline]
-    fn push_text(self, def: &'static KeyDef, text: Cow<'a, str>) -> Self {
-        if text.is_empty() {
-            return self;
-        }
-        let max_chars = match def.kind() {
-            KeyKind::Text { max_chars } => Some(max_chars),
-            _ => None,
-        };
-        self.push(
-            Cow::Borrowed(def.name()),
-            def.name(),
-            Pending::Text { text, max_chars },
-        )
-    }
-
-    #[inline]
-    fn push_typed(self, def: &'static KeyDef, value: Typed) -> Self {
-        self.push(Cow::Borrowed(def.name()), def.name(), Pending::Typed(value))
-    }
-
-    #[inline]
-    fn fail(mut self, error: BuildError) -> Self {
-        self.error.get_or_insert(error);
+        self.state.severity = Some(severity);
         self
     }
 
     /// A string value, cut or refused past the key's limit.
     #[inline]
-    pub fn text(self, key: TextKey, value: impl Into<Cow<'a, str>>) -> Self {
-        self.push_text(key.def(), value.into())
+    pub fn text(mut self, key: TextKey, value: impl Into<Cow<'a, str>>) -> Self {
+        self.state.add_text(key.def(), &value.into());
+        self
     }
 
     /// A 32-bit integer value.
     #[inline]
-    pub fn int(self, key: IntKey, value: i32) -> Self {
-        self.push_typed(key.def(), Typed::Integer(value.into()))
+    pub fn int(mut self, key: IntKey, value: i32) -> Self {
+        self.state
+            .add_plain(key.def(), |out| digits::push_i64(out, value.into()));
+        self
     }
 
     /// A port number.
     #[inline]
-    pub fn port(self, key: PortKey, value: u16) -> Self {
-        self.push_typed(key.def(), Typed::Integer(value.into()))
+    pub fn port(mut self, key: PortKey, value: u16) -> Self {
+        self.state
+            .add_plain(key.def(), |out| digits::push_u64(out, value.into()));
+        self
     }
 
     /// A 64-bit integer value.
     #[inline]
-    pub fn long(self, key: LongKey, value: i64) -> Self {
-        self.push_typed(key.def(), Typed::Integer(value))
+    pub fn long(mut self, key: LongKey, value: i64) -> Self {
+        self.state
+            .add_plain(key.def(), |out| digits::push_i64(out, value));
+        self
     }
 
     /// A floating point value; NaN and infinities are refused.
     #[inline]
-    pub fn float(self, key: FloatKey, value: f64) -> Self {
+    pub fn float(mut self, key: FloatKey, value: f64) -> Self {
         if value.is_finite() {
-            self.push_typed(key.def(), Typed::Float(value))
+            self.state
+                .add_plain(key.def(), |out| digits::push_display(out, value));
         } else {
-            self.fail(BuildError::NotFinite(key.def().name()))
+            self.state.fail(BuildError::NotFinite(key.def().name()));
         }
+        self
     }
 
     /// An IPv4 address.
     #[inline]
-    pub fn ipv4(self, key: Ipv4Key, value: Ipv4Addr) -> Self {
-        self.push_typed(key.def(), Typed::Ipv4(value))
+    pub fn ipv4(mut self, key: Ipv4Key, value: Ipv4Addr) -> Self {
+        self.state
+            .add_plain(key.def(), |out| digits::push_ipv4(out, value));
+        self
     }
 
     /// An IPv6 address, in its canonical compressed form.
     #[inline]
-    pub fn ipv6(self, key: Ipv6Key, value: Ipv6Addr) -> Self {
-        self.push_typed(key.def(), Typed::Ipv6(value))
+    pub fn ipv6(mut self, key: Ipv6Key, value: Ipv6Addr) -> Self {
+        self.state
+            .add_plain(key.def(), |out| digits::push_display(out, value));
+        self
     }
 
     /// A MAC address, as `00:0D:60:AF:1B:61`.
     #[inline]
-    pub fn mac(self, key: MacKey, value: MacAddress) -> Self {
-        self.push_typed(key.def(), Typed::Mac(value))
+    pub fn mac(mut self, key: MacKey, value: MacAddress) -> Self {
+        self.state
+            .add_plain(key.def(), |out| digits::push_mac(out, value.0));
+        self
     }
 
     /// A timestamp, written in the builder's [`TimeFormat`].
     #[inline]
-    pub fn time(self, key: TimeKey, value: OffsetDateTime) -> Self {
-        self.push_typed(key.def(), Typed::Time(value))
+    pub fn time(mut self, key: TimeKey, value: OffsetDateTime) -> Self {
+        self.state.add_time(key.def(), value);
+        self
     }
 
     /// The label of a custom slot: `label(keys::CS1, "Firmware")` writes `cs1Label=Firmware`.
     /// Keys without a label slot are refused with [`BuildError::NoLabelSlot`].
     #[inline]
-    pub fn label(self, key: impl Key, label: impl Into<Cow<'a, str>>) -> Self {
+    pub fn label(mut self, key: impl Key, label: impl Into<Cow<'a, str>>) -> Self {
         match key.def().label() {
-            Some(label_key) => self.push_text(label_key, label.into()),
-            None => self.fail(BuildError::NoLabelSlot(key.def().name())),
+            Some(label_key) => self.state.add_text(label_key, &label.into()),
+            None => self.state.fail(BuildError::NoLabelSlot(key.def().name())),
         }
+        self
     }
 
     /// A vendor key outside the dictionary, such as `PANWIoTProfile`. The key must match
     /// `[A-Za-z0-9_]+` and must not be a dictionary key; its value has no length limit.
     #[inline]
     pub fn vendor_field(
-        self,
+        mut self,
         key: impl Into<Cow<'a, str>>,
         value: impl Into<Cow<'a, str>>,
     ) -> Self {
-        let key = key.into();
-        if !crate::keys::is_valid_key_name(&key) {
-            return self.fail(BuildError::InvalidVendorKey(key.into_owned()));
-        }
-        if crate::keys::lookup(&key).is_some() {
-            return self.fail(BuildError::DictionaryKeyAsVendorKey(key.into_owned()));
-        }
-        let text = value.into();
-        if text.is_empty() {
-            return self;
-        }
-        self.push(
-            key,
-            "vendor key",
-            Pending::Text {
-                text,
-                max_chars: None,
-            },
-        )
+        self.state.add_vendor_field(key.into(), &value.into());
+        self
     }
 
-    /// The event, or the first mistake made while building it.
+    /// The event, or the first mistake made while building it: a mistake in a method
+    /// call, then a missing or (under [`LengthPolicy::Reject`]) overlong header field, then
+    /// the first pair refused, in the order they were added.
     pub fn build(self) -> Result<Event<'a>, BuildError> {
+        let Checked {
+            version,
+            severity,
+            fields,
+            extension,
+        } = (*self.state).check()?;
+        Ok(Event::assemble(version, severity, fields, extension))
+    }
+
+    /// Appends the event's CEF text to `out`, exactly as `build()?.encode_into(out)` does,
+    /// without making an [`Event`]: the header is written and the extension, already
+    /// escaped, copied. The way to write events in bulk; reuse `out` across events.
+    ///
+    /// On error `out` is left as it was, and the error is the one [`EventBuilder::build`]
+    /// returns.
+    ///
+    /// ```
+    /// use cef_codec::{keys, Event, Severity};
+    ///
+    /// let mut out = Vec::new();
+    /// for host in ["pump-1", "pump=2"] {
+    ///     Event::builder()
+    ///         .vendor("V").product("P").device_version("1").signature_id("id").name("n")
+    ///         .severity(Severity::LOW)
+    ///         .text(keys::DVCHOST, host)
+    ///         .encode_into(&mut out)?;
+    ///     out.push(b'\n');
+    /// }
+    /// assert_eq!(
+    ///     out,
+    ///     b"CEF:0|V|P|1|id|n|Low|dvchost=pump-1\nCEF:0|V|P|1|id|n|Low|dvchost=pump\\=2\n"
+    /// );
+    /// # Ok::<(), cef_codec::BuildError>(())
+    /// ```
+    pub fn encode_into(self, out: &mut Vec<u8>) -> Result<(), BuildError> {
+        let Checked {
+            version,
+            severity,
+            fields,
+            extension,
+        } = (*self.state).check()?;
+        out.reserve(header_len(&fields) + extension.0.len());
+        write_header(out, version, &fields, severity);
+        out.extend_from_slice(&extension.0);
+        Ok(())
+    }
+}
+
+impl<'a> BuilderState<'a> {
+    /// Writes the timestamps already in the extension again, in `format`.
+    fn rewrite_times(&mut self, format: TimeFormat) {
+        let old = std::mem::take(&mut self.extension.0);
+        let mut text = Vec::with_capacity(old.len() + 32 * (1 + self.deferred.more_times.len()));
+        let mut copied = 0;
+        for time in self.deferred.times_mut() {
+            text.extend_from_slice(old.get(copied..time.start).unwrap_or_default());
+            copied = time.end;
+            time.start = text.len();
+            // A timestamp the format cannot write is left empty: the event is refused
+            // (`first_unwritable_time`) unless the format changes back.
+            let _ = write_timestamp(&mut text, time.at, format);
+            time.end = text.len();
+        }
+        text.extend_from_slice(old.get(copied..).unwrap_or_default());
+        self.extension.0 = text;
+    }
+
+    /// Adds a text pair: cuts the value to the key's limit, then cleans and escapes it.
+    /// Kept out of line, like the other `add_` methods, so that a long chain of builder
+    /// calls stays small code.
+    #[inline(never)]
+    fn add_text(&mut self, def: &'static KeyDef, text: &str) {
+        if text.is_empty() || self.error.is_some() {
+            return;
+        }
+        let text = match def.kind() {
+            KeyKind::Text { max_chars } => self.deferred.fit(def.name(), text, max_chars),
+            _ => text,
+        };
+        self.extension.dictionary_key(def);
+        self.extension.value(text);
+        self.deferred.pairs += 1;
+    }
+
+    /// Adds a pair whose value `write` writes, with nothing to escape.
+    #[inline]
+    fn add_plain(&mut self, def: &'static KeyDef, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.error.is_none() {
+            self.extension.dictionary_key(def);
+            write(&mut self.extension.0);
+            self.deferred.pairs += 1;
+        }
+    }
+
+    #[inline(never)]
+    fn add_time(&mut self, def: &'static KeyDef, value: OffsetDateTime) {
+        if self.error.is_some() {
+            return;
+        }
+        self.extension.dictionary_key(def);
+        let start = self.extension.0.len();
+        // A timestamp the format cannot write is left empty and the event refused, unless
+        // the format changes.
+        let _ = write_timestamp(&mut self.extension.0, value, self.time_format);
+        if !fits_text_form(value) {
+            self.deferred
+                .first_unwritable_time
+                .get_or_insert((self.deferred.pairs, def.name()));
+        }
+        self.deferred.push_time(TimeValue {
+            start,
+            end: self.extension.0.len(),
+            at: value,
+        });
+        self.deferred.pairs += 1;
+    }
+
+    #[inline(never)]
+    fn add_vendor_field(&mut self, key: Cow<'a, str>, value: &str) {
+        if !crate::keys::is_valid_key_name(&key) {
+            self.fail(BuildError::InvalidVendorKey(key.into_owned()));
+        } else if crate::keys::lookup(&key).is_some() {
+            self.fail(BuildError::DictionaryKeyAsVendorKey(key.into_owned()));
+        } else if !value.is_empty() && self.error.is_none() {
+            self.extension.key(&key);
+            self.extension.value(value);
+            self.deferred.pairs += 1;
+        }
+    }
+
+    /// Keeps `error` unless an earlier mistake was kept.
+    fn fail(&mut self, error: BuildError) {
+        self.error.get_or_insert(error);
+    }
+
+    /// Applies the checks `build` documents; returns the cleaned and fitted header fields
+    /// with the extension.
+    fn check(self) -> Result<Checked<'a>, BuildError> {
         if let Some(error) = self.error {
             return Err(error);
         }
         let policy = self.length_policy;
         let header = |field: Option<Cow<'a, str>>, name: &'static str, max: usize| {
             let text = field.ok_or(BuildError::MissingHeader(name))?;
-            fit(name, clean_header(text), Some(max), policy)
+            fit(name, clean_header(text), max, policy)
         };
         let fields = [
             header(self.vendor, "vendor", VENDOR_MAX)?,
@@ -691,37 +874,20 @@ impl<'a> EventBuilder<'a> {
             header(self.name, "name", NAME_MAX)?,
         ];
         let severity = self.severity.ok_or(BuildError::MissingHeader("severity"))?;
-
-        let text_len = self.extension.iter().map(PendingPair::estimated_len).sum();
-        let mut extension = ExtensionWriter::with_capacity(self.extension.len(), text_len);
-        for PendingPair { key, field, value } in self.extension {
-            match value {
-                Pending::Text { text, max_chars } => {
-                    // Cleaning replaces characters one for one, so cutting first is the same.
-                    extension.text(&key, fit(field, text, max_chars, policy)?);
-                }
-                Pending::Typed(typed) => extension
-                    .plain(&key, |out| typed.write(out, self.time_format))
-                    .ok_or(BuildError::TimeOutOfRange(field))?,
-            }
+        if let Some(error) = self.deferred.error(policy, self.time_format) {
+            return Err(error);
         }
-        Ok(Event::assemble(self.version, severity, fields, extension))
+        Ok(Checked {
+            version: self.version,
+            severity,
+            fields,
+            extension: self.extension,
+        })
     }
 }
 
-/// Whether a character is a control character other than tab, CR and LF. Those have no
-/// CEF escape and some end syslog frames (NUL framing), so they are replaced.
-fn is_forbidden_control(c: char) -> bool {
-    u8::try_from(c).is_ok_and(is_forbidden_control_byte)
-}
-
-/// [`is_forbidden_control`] for one byte of UTF-8: every control character is ASCII, and
-/// no byte of a multi-byte character is ASCII, so a byte scan finds exactly them.
-fn is_forbidden_control_byte(byte: u8) -> bool {
-    byte.is_ascii_control() && !matches!(byte, b'\t' | b'\n' | b'\r')
-}
-
-/// Header fields cannot hold line breaks: CRLF, CR and LF each become one space.
+/// Header fields cannot hold line breaks: CRLF, CR and LF each become one space; other
+/// control characters but tab become U+FFFD.
 pub(crate) fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
     if escape::is_plain_header(&text) || !text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
         return text;
@@ -735,41 +901,23 @@ pub(crate) fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
                 out.push(' ');
             }
             '\n' => out.push(' '),
-            c if is_forbidden_control(c) => out.push(char::REPLACEMENT_CHARACTER),
+            c if u8::try_from(c).is_ok_and(escape::is_forbidden_control_byte) => {
+                out.push(char::REPLACEMENT_CHARACTER);
+            }
             c => out.push(c),
         }
     }
     Cow::Owned(out)
 }
 
-/// Extension values keep line breaks (they are escaped); other controls are replaced.
-fn clean_value(text: Cow<'_, str>) -> Cow<'_, str> {
-    if !text.bytes().any(is_forbidden_control_byte) {
-        return text;
-    }
-    Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if is_forbidden_control(c) {
-                    char::REPLACEMENT_CHARACTER
-                } else {
-                    c
-                }
-            })
-            .collect(),
-    )
-}
-
-/// Applies the length policy: counts characters, and cuts on a character boundary.
+/// Applies the length policy to a header field: counts characters, and cuts on a character
+/// boundary.
 fn fit<'a>(
     field: &'static str,
     text: Cow<'a, str>,
-    max_chars: Option<usize>,
+    max: usize,
     policy: LengthPolicy,
 ) -> Result<Cow<'a, str>, BuildError> {
-    let Some(max) = max_chars else {
-        return Ok(text);
-    };
     // A string of at most `max` bytes has at most `max` characters.
     if text.len() <= max {
         return Ok(text);
@@ -814,27 +962,27 @@ mod tests {
         let full = minimal();
         let cases: [(&str, Unset); 6] = [
             ("vendor", |mut b| {
-                b.vendor = None;
+                b.state.vendor = None;
                 b
             }),
             ("product", |mut b| {
-                b.product = None;
+                b.state.product = None;
                 b
             }),
             ("device_version", |mut b| {
-                b.device_version = None;
+                b.state.device_version = None;
                 b
             }),
             ("signature_id", |mut b| {
-                b.signature_id = None;
+                b.state.signature_id = None;
                 b
             }),
             ("name", |mut b| {
-                b.name = None;
+                b.state.name = None;
                 b
             }),
             ("severity", |mut b| {
-                b.severity = None;
+                b.state.severity = None;
                 b
             }),
         ];
@@ -984,6 +1132,72 @@ mod tests {
         );
         let millis = minimal().time(keys::RT, ancient).build().unwrap();
         assert_eq!(millis.get("rt"), Some("-62154086400000"));
+    }
+
+    #[test]
+    fn a_late_time_format_rewrites_the_timestamps_already_added() {
+        let at = time::macros::datetime!(2023-11-14 22:13:20.123 +02:00);
+        let late = minimal()
+            .time(keys::RT, at)
+            .text(keys::MSG, "between")
+            .time(keys::END, at)
+            .time_format(TimeFormat::Text);
+        let early = minimal()
+            .time_format(TimeFormat::Text)
+            .time(keys::RT, at)
+            .text(keys::MSG, "between")
+            .time(keys::END, at);
+        let event = late.clone().build().unwrap();
+        assert_eq!(event, early.build().unwrap());
+        assert_eq!(
+            event.extension_text(),
+            "rt=Nov 14 2023 22:13:20.123 GMT+02:00 msg=between end=Nov 14 2023 22:13:20.123 GMT+02:00"
+        );
+        let back = late.time_format(TimeFormat::EpochMillis).build().unwrap();
+        assert_eq!(
+            back.extension_text(),
+            "rt=1699992800123 msg=between end=1699992800123"
+        );
+    }
+
+    #[test]
+    fn the_first_refused_pair_is_named_whatever_the_order_of_settings() {
+        let ancient = time::macros::datetime!(0000-06-01 00:00 UTC);
+        let long_then_ancient = minimal()
+            .text(keys::EXTERNAL_ID, "x".repeat(41))
+            .time(keys::RT, ancient)
+            .time_format(TimeFormat::Text);
+        assert_eq!(
+            long_then_ancient
+                .clone()
+                .length_policy(LengthPolicy::Reject)
+                .build()
+                .unwrap_err(),
+            BuildError::TooLong {
+                field: "externalId",
+                chars: 41,
+                max: 40
+            }
+        );
+        assert_eq!(
+            long_then_ancient.clone().build().unwrap_err(),
+            BuildError::TimeOutOfRange("rt")
+        );
+        // Writing the time as epoch milliseconds and cutting the value: nothing is refused.
+        let event = long_then_ancient
+            .time_format(TimeFormat::EpochMillis)
+            .build()
+            .unwrap();
+        assert_eq!(event.get("externalId"), Some("x".repeat(40).as_str()));
+        let ancient_then_long = minimal()
+            .length_policy(LengthPolicy::Reject)
+            .time_format(TimeFormat::Text)
+            .time(keys::RT, ancient)
+            .text(keys::EXTERNAL_ID, "x".repeat(41));
+        assert_eq!(
+            ancient_then_long.build().unwrap_err(),
+            BuildError::TimeOutOfRange("rt")
+        );
     }
 
     #[test]

@@ -58,6 +58,8 @@ impl std::fmt::Display for KeyKind {
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct KeyDef {
     name: &'static str,
+    /// `" name="`: what the builder writes before a value, so a pair is two copies.
+    pair_prefix: &'static str,
     full_name: &'static str,
     kind: KeyKind,
     label: Option<&'static KeyDef>,
@@ -67,6 +69,11 @@ impl KeyDef {
     /// The key as written in an extension, for example `src`.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// `" name="`, the text before a value; the first pair leaves out the space.
+    pub(crate) fn pair_prefix(&self) -> &'static str {
+        self.pair_prefix
     }
 
     /// The dictionary's full name, for example `sourceAddress`.
@@ -138,24 +145,67 @@ macro_rules! dictionary {
             #[doc = concat!("`", $name, "` (", $full, ").")]
             pub const $konst: $ty = $ty(&KeyDef {
                 name: $name,
+                pair_prefix: concat!(" ", $name, "="),
                 full_name: $full,
                 kind: $kind,
                 label: $label,
             });
         )*
 
-        /// Looks up a key of the dictionary by the name written on the wire (`src`, `cs1Label`).
-        /// Returns `None` for a vendor key.
-        pub fn lookup(name: &str) -> Option<&'static KeyDef> {
-            match name {
-                $($name => Some($konst.0),)*
-                _ => None,
-            }
-        }
-
         /// Every key of the dictionary.
         pub const ALL: &[&KeyDef] = &[$($konst.0,)*];
     };
+}
+
+/// Looks up a key of the dictionary by the name written on the wire (`src`, `cs1Label`).
+/// Returns `None` for a vendor key.
+pub fn lookup(name: &str) -> Option<&'static KeyDef> {
+    // Open addressing with linear probing in a table at most half full: one hash of the
+    // name and, nearly always, one comparison.
+    let mut slot = slot_of(name.as_bytes());
+    loop {
+        match BY_NAME.get(slot).copied().flatten() {
+            Some(def) if def.name == name => return Some(def),
+            Some(_) => slot = (slot + 1) % BY_NAME.len(),
+            None => return None,
+        }
+    }
+}
+
+/// The dictionary by name: [`ALL`] hashed into a table with at least half its slots free,
+/// built at compile time.
+static BY_NAME: [Option<&KeyDef>; 512] = by_name_table();
+
+const _: () = assert!(
+    2 * ALL.len() <= 512,
+    "the lookup table must stay at most half full"
+);
+
+/// The table slot where looking up `name` starts: its FNV-1a hash, folded to the table.
+const fn slot_of(name: &[u8]) -> usize {
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut index = 0;
+    while index < name.len() {
+        hash ^= name[index] as u32;
+        hash = hash.wrapping_mul(0x0100_0193);
+        index += 1;
+    }
+    (hash as usize) % 512
+}
+
+const fn by_name_table() -> [Option<&'static KeyDef>; 512] {
+    let mut table: [Option<&'static KeyDef>; 512] = [None; 512];
+    let mut index = 0;
+    while index < ALL.len() {
+        let def = ALL[index];
+        let mut slot = slot_of(def.name.as_bytes());
+        while table[slot].is_some() {
+            slot = (slot + 1) % 512;
+        }
+        table[slot] = Some(def);
+        index += 1;
+    }
+    table
 }
 
 use KeyKind::{Float, Int, Ipv4, Ipv6, Long, Mac, Port, Time};
@@ -327,6 +377,10 @@ mod tests {
     fn vendor_keys_are_not_in_the_dictionary() {
         assert_eq!(lookup("zbDeviceProfile"), None);
         assert_eq!(lookup(""), None);
+        // Near misses: a prefix, a longer name, another case.
+        assert_eq!(lookup("cs1Labe"), None);
+        assert_eq!(lookup("cs1Label2"), None);
+        assert_eq!(lookup("SRC"), None);
     }
 
     #[test]

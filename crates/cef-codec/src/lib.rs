@@ -6,6 +6,12 @@
 //! address), then write it with [`Event::encode_into`] (appends to your buffer, allocates
 //! nothing per field) or [`Display`](std::fmt::Display). Read lines back with [`Decoder`].
 //!
+//! **For bulk work, write straight from the builder** with
+//! [`EventBuilder::encode_into`]: it appends exactly what `build()?.encode_into(out)`
+//! appends (or returns the same error, leaving `out` as it was) without making an
+//! [`Event`], so a record costs the escaping and copying of its text. Reuse one buffer
+//! across records.
+//!
 //! ```
 //! use std::net::Ipv4Addr;
 //! use cef_codec::{keys, Decoder, Event, MacAddress, Severity};
@@ -38,6 +44,24 @@
 //!
 //! // The strict decoder reads back exactly the event that was written.
 //! assert_eq!(Decoder::strict().decode_bytes(&line)?, event);
+//!
+//! // In bulk: the same line, written from the builder without an Event.
+//! let mut lines = Vec::new();
+//! Event::builder()
+//!     .vendor("PaloAltoNetworks")
+//!     .product("PANWIOT")
+//!     .device_version("1.0")
+//!     .signature_id("asset")
+//!     .name("Asset Identification")
+//!     .severity(Severity::new(1)?)
+//!     .text(keys::DEVICE_EXTERNAL_ID, "a4:5e:60:c2:11:01")
+//!     .ipv4(keys::SRC, Ipv4Addr::new(10, 1, 2, 3))
+//!     .mac(keys::DVCMAC, "a4:5e:60:c2:11:01".parse::<MacAddress>()?)
+//!     .time(keys::RT, datetime!(2026-11-24 04:00 UTC))
+//!     .label(keys::CS1, "Profile")
+//!     .text(keys::CS1, "Infusion Pump | ward=3")
+//!     .encode_into(&mut lines)?;
+//! assert_eq!(lines, line);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -47,9 +71,10 @@
 //!   escape `\`, `=`, and line breaks as `\n` and `\r`. Keys are never escaped, only
 //!   validated (`[A-Za-z0-9_]+`). No value can forge a header field or a key, and an
 //!   encoded event never holds a raw line break.
-//! - **Escaping and normalisation happen when building**: an event holds its header and
-//!   extension as CEF text (a strictly decoded event borrows them from the line), so
-//!   writing is two copies, and an event holds exactly what is written:
+//! - **Escaping and normalisation happen when building**: each extension value is escaped
+//!   into the extension's text when its builder method is called, and an event holds its
+//!   header and extension as CEF text (a strictly decoded event borrows them from the
+//!   line), so writing is two copies, and an event holds exactly what is written:
 //!   header line breaks become spaces (CRLF counts as one), other control characters
 //!   except tab become U+FFFD (they have no CEF escape, and NUL ends a NUL-framed syslog
 //!   message), and values over their key's length limit (counted in characters) are cut

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::digits::ByteWriter;
 use time::{Month, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// How the builder writes timestamp values (`rt`, `start`, `end`, the custom dates).
@@ -31,10 +32,15 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// Whether [`TimeFormat::Text`] can write `at`: its year is in 1-9999.
+pub(crate) fn fits_text_form(at: OffsetDateTime) -> bool {
+    (1..=9999).contains(&at.year())
+}
+
 /// Appends `at` in `format` to `out`. Fails, writing nothing, only for [`TimeFormat::Text`]
 /// with a year outside 1-9999.
 pub(crate) fn write_timestamp(
-    out: &mut String,
+    out: &mut Vec<u8>,
     at: OffsetDateTime,
     format: TimeFormat,
 ) -> Option<()> {
@@ -46,11 +52,12 @@ pub(crate) fn write_timestamp(
             crate::digits::push_i64(out, millis);
         }
         TimeFormat::Text => {
-            let year = at.year();
-            if !(1..=9999).contains(&year) {
+            if !fits_text_form(at) {
                 return None;
             }
+            let year = at.year();
             let month = MONTHS.get(usize::from(u8::from(at.month())) - 1)?;
+            let mut out = ByteWriter(out);
             write!(
                 out,
                 "{month} {:02} {year:04} {:02}:{:02}:{:02}.{:03} ",
@@ -63,7 +70,7 @@ pub(crate) fn write_timestamp(
             .ok()?;
             let offset = at.offset();
             if offset.is_utc() {
-                out.push_str("UTC");
+                out.write_str("UTC").ok()?;
             } else {
                 let sign = if offset.is_negative() { '-' } else { '+' };
                 let (hours, minutes, _) = offset.as_hms();
@@ -222,8 +229,8 @@ mod tests {
     use time::macros::datetime;
 
     fn format_timestamp(at: OffsetDateTime, format: TimeFormat) -> Option<String> {
-        let mut text = String::new();
-        write_timestamp(&mut text, at, format).map(|()| text)
+        let mut text = Vec::new();
+        write_timestamp(&mut text, at, format).map(|()| String::from_utf8(text).unwrap())
     }
 
     #[test]

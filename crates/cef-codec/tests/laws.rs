@@ -124,6 +124,16 @@ fn spec() -> impl Strategy<Value = Spec> {
 }
 
 fn build(spec: &Spec) -> Event<'_> {
+    builder(spec).build().unwrap()
+}
+
+fn builder(spec: &Spec) -> EventBuilder<'_> {
+    spec.fields.iter().fold(header(spec, None), add)
+}
+
+/// A builder with the spec's header and time format, without header field `missing`
+/// (0-4 the text fields, 5 the severity).
+fn header(spec: &Spec, missing: Option<u8>) -> EventBuilder<'_> {
     let [vendor, product, version, id, name] = &spec.header;
     let mut builder: EventBuilder<'_> = Event::builder()
         .cef_version(if spec.v1 {
@@ -131,43 +141,124 @@ fn build(spec: &Spec) -> Event<'_> {
         } else {
             CefVersion::V0
         })
-        .vendor(vendor.as_str())
-        .product(product.as_str())
-        .device_version(version.as_str())
-        .signature_id(id.as_str())
-        .name(name.as_str())
-        .severity(spec.severity)
         .time_format(if spec.text_times {
             TimeFormat::Text
         } else {
             TimeFormat::EpochMillis
         });
-    for field in &spec.fields {
-        builder = match field {
-            Field::Text(k, v) => builder.text(*k, v.as_str()),
-            Field::Vendor(k, v) => builder.vendor_field(k, v.as_str()),
-            Field::Label(def, v) => match def.kind() {
-                KeyKind::Text { .. } => builder.label(keys::CS1, v.as_str()),
-                KeyKind::Long => builder.label(keys::CN2, v.as_str()),
-                KeyKind::Float => builder.label(keys::CFP3, v.as_str()),
-                KeyKind::Ipv6 => builder.label(keys::C6A4, v.as_str()),
-                _ if def.name() == "flexDate1" => builder.label(keys::FLEX_DATE1, v.as_str()),
-                _ => builder.label(keys::DEVICE_CUSTOM_DATE2, v.as_str()),
-            },
-            Field::Int(k, v) => builder.int(*k, *v),
-            Field::Port(k, v) => builder.port(*k, *v),
-            Field::Long(k, v) => builder.long(*k, *v),
-            Field::Float(k, v) => builder.float(*k, *v),
-            Field::Ipv4(k, v) => builder.ipv4(*k, *v),
-            Field::Ipv6(k, v) => builder.ipv6(*k, *v),
-            Field::Mac(k, v) => builder.mac(*k, MacAddress(*v)),
-            Field::Time(k, v) => builder.time(
-                *k,
-                OffsetDateTime::from_unix_timestamp_nanos(i128::from(*v) * 1_000_000).unwrap(),
-            ),
-        };
+    let set = |field: u8| missing != Some(field);
+    if set(0) {
+        builder = builder.vendor(vendor.as_str());
     }
-    builder.build().unwrap()
+    if set(1) {
+        builder = builder.product(product.as_str());
+    }
+    if set(2) {
+        builder = builder.device_version(version.as_str());
+    }
+    if set(3) {
+        builder = builder.signature_id(id.as_str());
+    }
+    if set(4) {
+        builder = builder.name(name.as_str());
+    }
+    if set(5) {
+        builder = builder.severity(spec.severity);
+    }
+    builder
+}
+
+fn add<'a>(builder: EventBuilder<'a>, field: &'a Field) -> EventBuilder<'a> {
+    match field {
+        Field::Text(k, v) => builder.text(*k, v.as_str()),
+        Field::Vendor(k, v) => builder.vendor_field(k, v.as_str()),
+        Field::Label(def, v) => match def.kind() {
+            KeyKind::Text { .. } => builder.label(keys::CS1, v.as_str()),
+            KeyKind::Long => builder.label(keys::CN2, v.as_str()),
+            KeyKind::Float => builder.label(keys::CFP3, v.as_str()),
+            KeyKind::Ipv6 => builder.label(keys::C6A4, v.as_str()),
+            _ if def.name() == "flexDate1" => builder.label(keys::FLEX_DATE1, v.as_str()),
+            _ => builder.label(keys::DEVICE_CUSTOM_DATE2, v.as_str()),
+        },
+        Field::Int(k, v) => builder.int(*k, *v),
+        Field::Port(k, v) => builder.port(*k, *v),
+        Field::Long(k, v) => builder.long(*k, *v),
+        Field::Float(k, v) => builder.float(*k, *v),
+        Field::Ipv4(k, v) => builder.ipv4(*k, *v),
+        Field::Ipv6(k, v) => builder.ipv6(*k, *v),
+        Field::Mac(k, v) => builder.mac(*k, MacAddress(*v)),
+        Field::Time(k, v) => builder.time(*k, millis(*v)),
+    }
+}
+
+fn millis(millis: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap()
+}
+
+/// A mistake, or a late setting that changes what the pairs before it become.
+#[derive(Debug, Clone)]
+enum Twist {
+    RejectLongValues,
+    SwitchTimeFormat,
+    NotFinite,
+    InvalidVendorKey,
+    DictionaryKeyAsVendorKey,
+    NoLabelSlot,
+    /// A header field left unset, as [`header`] numbers them.
+    MissingHeader(u8),
+    /// A time the text format cannot write (year 0 or before), in milliseconds.
+    AncientTime(i64),
+}
+
+fn twist() -> impl Strategy<Value = Twist> {
+    prop_oneof![
+        3 => Just(Twist::RejectLongValues),
+        3 => Just(Twist::SwitchTimeFormat),
+        1 => Just(Twist::NotFinite),
+        1 => Just(Twist::InvalidVendorKey),
+        1 => Just(Twist::DictionaryKeyAsVendorKey),
+        1 => Just(Twist::NoLabelSlot),
+        1 => (0u8..6).prop_map(Twist::MissingHeader),
+        2 => (-377_705_116_800_000i64..-62_135_596_800_001).prop_map(Twist::AncientTime),
+    ]
+}
+
+/// The spec's builder with the twists, each after the field its index picks.
+fn twisted<'a>(spec: &'a Spec, twists: &[(prop::sample::Index, Twist)]) -> EventBuilder<'a> {
+    let missing = twists.iter().find_map(|(_, twist)| match twist {
+        Twist::MissingHeader(field) => Some(*field),
+        _ => None,
+    });
+    let mut text_times = spec.text_times;
+    let mut builder = header(spec, missing);
+    for at in 0..=spec.fields.len() {
+        for (_, twist) in twists
+            .iter()
+            .filter(|(index, _)| index.index(spec.fields.len() + 1) == at)
+        {
+            builder = match twist {
+                Twist::RejectLongValues => builder.length_policy(LengthPolicy::Reject),
+                Twist::SwitchTimeFormat => {
+                    text_times = !text_times;
+                    builder.time_format(if text_times {
+                        TimeFormat::Text
+                    } else {
+                        TimeFormat::EpochMillis
+                    })
+                }
+                Twist::NotFinite => builder.float(keys::CFP1, f64::NAN),
+                Twist::InvalidVendorKey => builder.vendor_field("bad key", "x"),
+                Twist::DictionaryKeyAsVendorKey => builder.vendor_field("msg", "x"),
+                Twist::NoLabelSlot => builder.label(keys::SRC, "x"),
+                Twist::MissingHeader(_) => builder,
+                Twist::AncientTime(at) => builder.time(keys::END, millis(*at)),
+            };
+        }
+        if let Some(field) = spec.fields.get(at) {
+            builder = add(builder, field);
+        }
+    }
+    builder
 }
 
 /// Positions of the `|` that are not escaped, reading escapes as pairs.
@@ -200,6 +291,29 @@ proptest! {
         // With a line terminator and a syslog header too.
         let framed = format!("<134>Nov 24 04:00:00 host {event}\n");
         prop_assert_eq!(Decoder::strict().syslog_header(true).decode(&framed).unwrap(), event);
+    }
+
+    #[test]
+    fn the_builder_writes_what_build_then_encode_writes(
+        spec in spec(),
+        twists in prop::collection::vec((any::<prop::sample::Index>(), twist()), 0..3),
+    ) {
+        let builder = twisted(&spec, &twists);
+        let mut direct = b"earlier bytes stay ".to_vec();
+        let written = builder.clone().encode_into(&mut direct);
+        match (written, builder.build()) {
+            (Ok(()), Ok(event)) => {
+                let line = event.encode();
+                prop_assert_eq!(&direct[19..], line.as_slice());
+                // And the built event reads back as the decoder reads the line.
+                prop_assert_eq!(Decoder::strict().decode_bytes(&direct[19..]).unwrap(), event);
+            }
+            (Err(direct_error), Err(built_error)) => {
+                prop_assert_eq!(direct_error, built_error);
+                prop_assert_eq!(direct.as_slice(), b"earlier bytes stay ".as_slice());
+            }
+            (written, built) => prop_assert!(false, "encode_into: {:?}, build: {:?}", written, built),
+        }
     }
 
     #[test]
