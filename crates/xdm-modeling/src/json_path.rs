@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeSeed;
 
+use crate::line::{Reader, Scratch};
 use crate::value::{Text, Value, ValueSeed};
 
 /// A parsed path: keys, where a numeric key also indexes arrays.
@@ -95,6 +96,11 @@ pub(crate) fn parse_text(text: &Text) -> Option<Value> {
 /// text and following the path: `None` for invalid JSON, and a repeated key's last value
 /// wins.
 fn text_lookup(text: &Text, path: &[String]) -> Option<Value> {
+    let (start, end) = text.range();
+    let mut scratch = Scratch::default();
+    if let Some(found) = Reader::part(text.buffer(), start, end, &mut scratch).lookup(path) {
+        return found;
+    }
     let mut de = serde_json::Deserializer::from_str(text.as_str());
     let found = PathSeed {
         path,

@@ -35,12 +35,24 @@ pub(crate) struct Scratch {
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(line: &'a Arc<str>, scratch: &'a mut Scratch) -> Self {
+        Reader::part(line, 0, line.len(), scratch)
+    }
+
+    /// A reader of the bytes `start..end` of `buf`.
+    pub(crate) fn part(
+        buf: &'a Arc<str>,
+        start: usize,
+        end: usize,
+        scratch: &'a mut Scratch,
+    ) -> Self {
         scratch.entries.clear();
         scratch.items.clear();
+        let bytes = buf.as_bytes();
         Reader {
-            line,
-            bytes: line.as_bytes(),
-            pos: 0,
+            line: buf,
+            // Reading stops at `end`: nothing past it is visible.
+            bytes: bytes.get(..end).unwrap_or(bytes),
+            pos: start,
             irregular: 0,
             depth: 0,
             scratch,
@@ -61,7 +73,7 @@ impl<'a> Reader<'a> {
         }
         loop {
             self.whitespace();
-            let key = self.string()?;
+            let key = self.key()?;
             self.whitespace();
             self.expect(b':')?;
             self.whitespace();
@@ -72,6 +84,84 @@ impl<'a> Reader<'a> {
             }
             self.expect(b'}')?;
             return self.end();
+        }
+    }
+
+    /// The node at `path` in the one JSON value the text holds (`Some(None)` when there
+    /// is none there), reading only that node into a value and checking the rest; `None`
+    /// when the text is left to serde_json. As following the path in the whole value: a
+    /// repeated key's last value wins.
+    pub(crate) fn lookup(&mut self, path: &[String]) -> Option<Option<Value>> {
+        self.whitespace();
+        let found = self.find(path)?;
+        self.end()?;
+        Some(found)
+    }
+
+    fn find(&mut self, path: &[String]) -> Option<Option<Value>> {
+        let Some((segment, rest)) = path.split_first() else {
+            return self.value(true).map(Some);
+        };
+        match *self.bytes.get(self.pos)? {
+            b'{' => {
+                self.enter()?;
+                self.pos += 1;
+                let mut found = None;
+                self.whitespace();
+                if !self.eat(b'}') {
+                    loop {
+                        self.whitespace();
+                        let key = self.key()?;
+                        self.whitespace();
+                        self.expect(b':')?;
+                        self.whitespace();
+                        if *key == **segment {
+                            found = self.find(rest)?;
+                        } else {
+                            self.value(false)?;
+                        }
+                        self.whitespace();
+                        if self.eat(b',') {
+                            continue;
+                        }
+                        self.expect(b'}')?;
+                        break;
+                    }
+                }
+                self.depth -= 1;
+                Some(found)
+            }
+            b'[' => {
+                self.enter()?;
+                self.pos += 1;
+                let wanted = segment.parse::<usize>().ok();
+                let mut found = None;
+                self.whitespace();
+                if !self.eat(b']') {
+                    let mut index = 0;
+                    loop {
+                        self.whitespace();
+                        if Some(index) == wanted {
+                            found = self.find(rest)?;
+                        } else {
+                            self.value(false)?;
+                        }
+                        index += 1;
+                        self.whitespace();
+                        if self.eat(b',') {
+                            continue;
+                        }
+                        self.expect(b']')?;
+                        break;
+                    }
+                }
+                self.depth -= 1;
+                Some(found)
+            }
+            _ => {
+                self.value(false)?;
+                Some(None)
+            }
         }
     }
 
@@ -105,11 +195,44 @@ impl<'a> Reader<'a> {
 
     /// A string at the current position (its opening quote), as text sharing the line.
     fn string(&mut self) -> Option<Text> {
+        let (open, close, escaped) = self.string_span()?;
+        if !escaped {
+            return Some(Text::at(self.line, open + 1, close, true));
+        }
+        // Let serde_json decode (and judge) the escapes.
+        self.irregular += 1;
+        let decoded: String = serde_json::from_str(self.line.get(open..=close)?).ok()?;
+        Some(Text::from(decoded))
+    }
+
+    /// An object key: borrowed from the line unless it holds escapes.
+    fn key(&mut self) -> Option<std::borrow::Cow<'a, str>> {
+        let (open, close, escaped) = self.string_span()?;
+        let line: &'a str = self.line;
+        if !escaped {
+            return line.get(open + 1..close).map(std::borrow::Cow::Borrowed);
+        }
+        self.irregular += 1;
+        let decoded: String = serde_json::from_str(line.get(open..=close)?).ok()?;
+        Some(std::borrow::Cow::Owned(decoded))
+    }
+
+    /// Skips a string, checking it.
+    fn skip_string(&mut self) -> Option<()> {
+        let (open, close, escaped) = self.string_span()?;
+        if escaped {
+            serde_json::from_str::<serde::de::IgnoredAny>(self.line.get(open..=close)?).ok()?;
+        }
+        Some(())
+    }
+
+    /// Finds the string at the current position: where its quotes are and whether it
+    /// holds escapes (raw control bytes make it the caller's to leave to serde_json).
+    fn string_span(&mut self) -> Option<(usize, usize, bool)> {
         let open = self.pos;
         self.expect(b'"')?;
-        let start = self.pos;
         // Eight bytes at a time to the first quote, backslash or control byte.
-        let mut i = start;
+        let mut i = self.pos;
         while let Some(chunk) = self.bytes.get(i..i + 8)
             && let Ok(word) = <[u8; 8]>::try_from(chunk)
         {
@@ -134,22 +257,16 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos = i + 1;
-        if !escaped {
-            return Some(Text::at(self.line, start, i, true));
-        }
-        // Let serde_json decode (and judge) the escapes.
-        self.irregular += 1;
-        let quoted = self.line.get(open..=i)?;
-        let decoded: String = serde_json::from_str(quoted).ok()?;
-        Some(Text::from(decoded))
+        Some((open, i, escaped))
     }
 
     /// Reads one value; with `keep` false, only checks it and returns `Null`.
     pub(crate) fn value(&mut self, keep: bool) -> Option<Value> {
         match *self.bytes.get(self.pos)? {
+            b'"' if keep => Some(Value::Str(self.string()?)),
             b'"' => {
-                let text = self.string()?;
-                Some(if keep { Value::Str(text) } else { Value::Null })
+                self.skip_string()?;
+                Some(Value::Null)
             }
             b'{' => self.nested_object(keep),
             b'[' => self.array(keep),
@@ -184,12 +301,18 @@ impl<'a> Reader<'a> {
         if !self.eat(b'}') {
             loop {
                 self.whitespace();
-                let key = self.string()?;
-                self.whitespace();
-                self.expect(b':')?;
-                self.whitespace();
-                let value = self.value(keep)?;
-                if keep {
+                if !keep {
+                    self.skip_string()?;
+                    self.whitespace();
+                    self.expect(b':')?;
+                    self.whitespace();
+                    self.value(false)?;
+                } else {
+                    let key = self.string()?;
+                    self.whitespace();
+                    self.expect(b':')?;
+                    self.whitespace();
+                    let value = self.value(true)?;
                     self.scratch.entries.push((key, value));
                 }
                 self.whitespace();

@@ -135,6 +135,15 @@ impl Text {
         text
     }
 
+    /// Where the text lies in [`Text::buffer`].
+    pub(crate) fn range(&self) -> (usize, usize) {
+        if self.end == WHOLE {
+            (0, self.buf.len())
+        } else {
+            ((self.start & !PLAIN) as usize, self.end as usize)
+        }
+    }
+
     /// The buffer this text is part of, so that JSON read from the text can share it.
     pub(crate) fn buffer(&self) -> &Arc<str> {
         &self.buf
