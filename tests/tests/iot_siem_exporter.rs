@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use cef_codec::{Decoder, split_syslog_header};
@@ -25,12 +27,11 @@ struct Harness {
     tenant: Option<ServerHandle>,
     spec: TenantSpec,
     received: Arc<Mutex<Vec<String>>>,
+    /// Where the receiver listens; kept across a stop, so it starts again on its port.
     receiver_addr: SocketAddr,
-    receiver_task: Option<tokio::task::JoinHandle<()>>,
+    receiver: Option<ReceiverThread>,
     protocol: Protocol,
-    /// A cuttable TCP proxy in front of the receiver, when the test needs an outage.
-    proxy: Option<(SocketAddr, Option<tokio::task::JoinHandle<()>>)>,
-    /// Where the exporter sends (the receiver, or the proxy, or a closed port).
+    /// Where the exporter sends (the receiver, or a closed port).
     siem_port: u16,
     dir: tempfile::TempDir,
 }
@@ -53,9 +54,8 @@ impl Harness {
             spec,
             received: Arc::default(),
             receiver_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            receiver_task: None,
+            receiver: None,
             protocol,
-            proxy: None,
             siem_port: 0,
             dir: tempfile::tempdir().unwrap(),
         };
@@ -63,6 +63,7 @@ impl Harness {
         harness
     }
 
+    /// Starts the receiver (again on its port after a stop) on a thread of its own.
     fn start_receiver(&mut self) {
         let config = ReceiverConfig {
             protocol: self.protocol,
@@ -71,27 +72,18 @@ impl Harness {
             keep: Keep::Collect,
             max_frame: 1 << 20,
         };
-        let mut receiver = self
-            .runtime
-            .block_on(Receiver::start(config, self.receiver_addr))
-            .unwrap();
-        self.receiver_addr = receiver.local_addr();
-        self.siem_port = self.receiver_addr.port();
-        let received = Arc::clone(&self.received);
-        self.receiver_task = Some(self.runtime.spawn(async move {
-            while let Some(message) = receiver.next_message().await {
-                received
-                    .lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&message).into_owned());
-            }
-        }));
+        let receiver =
+            ReceiverThread::start(config, self.receiver_addr, Arc::clone(&self.received));
+        self.receiver_addr = receiver.addr;
+        self.siem_port = receiver.addr.port();
+        self.receiver = Some(receiver);
     }
 
+    /// Stops the receiver: it stops listening and every connection is cut, and each
+    /// message it took (and, over RELP, acknowledged) is kept.
     fn stop_receiver(&mut self) {
-        if let Some(task) = self.receiver_task.take() {
-            task.abort();
-            let _ = self.runtime.block_on(task);
+        if let Some(receiver) = self.receiver.take() {
+            receiver.stop();
         }
     }
 
@@ -99,50 +91,6 @@ impl Harness {
     fn siem_away(&mut self) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         self.siem_port = listener.local_addr().unwrap().port();
-    }
-
-    /// Opens (or reopens, on the same port) a TCP proxy to the receiver and points the
-    /// exporter at it.
-    fn open_proxy(&mut self) {
-        let target = self.receiver_addr;
-        let listen = self
-            .proxy
-            .as_ref()
-            .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |(addr, _)| *addr);
-        let listener = self.runtime.block_on(async {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                match tokio::net::TcpListener::bind(listen).await {
-                    Ok(listener) => break listener,
-                    Err(error) if Instant::now() > deadline => panic!("proxy: {error}"),
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            }
-        });
-        let addr = listener.local_addr().unwrap();
-        let task = self.runtime.spawn(async move {
-            // Connections live in the set: aborting this task cuts them all.
-            let mut connections = tokio::task::JoinSet::new();
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                connections.spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-            }
-        });
-        self.proxy = Some((addr, Some(task)));
-        self.siem_port = addr.port();
-    }
-
-    /// Cuts every proxied connection and stops listening.
-    fn cut_proxy(&mut self) {
-        if let Some((_, task)) = &mut self.proxy
-            && let Some(task) = task.take()
-        {
-            task.abort();
-            let _ = self.runtime.block_on(task);
-        }
     }
 
     fn tenant(&self) -> &ServerHandle {
@@ -233,10 +181,83 @@ level = "info"
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        self.cut_proxy();
         self.stop_receiver();
         if let Some(tenant) = self.tenant.take() {
             self.runtime.block_on(tenant.shutdown());
+        }
+    }
+}
+
+/// A collecting receiver served by a current-thread runtime on its own thread. Stopping
+/// it moves every message already taken into `received` and then drops the receiver in
+/// one step on that single thread, so nothing it acknowledged can slip in between.
+struct ReceiverThread {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ReceiverThread {
+    fn start(config: ReceiverConfig, addr: SocketAddr, received: Arc<Mutex<Vec<String>>>) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound, bound_at) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                // The port may linger for a moment after a stop: retry the bind briefly.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let mut receiver = loop {
+                    match Receiver::start(config.clone(), addr).await {
+                        Ok(receiver) => break receiver,
+                        Err(error) if Instant::now() > deadline => panic!("receiver: {error}"),
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                };
+                bound.send(receiver.local_addr()).unwrap();
+                let keep = |message: &[u8]| {
+                    received
+                        .lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(message).into_owned());
+                };
+                let mut stopped = std::pin::pin!(stopped);
+                loop {
+                    tokio::select! {
+                        _ = &mut stopped => break,
+                        message = receiver.next_message() => match message {
+                            Some(message) => keep(&message),
+                            None => return,
+                        },
+                    }
+                }
+                // No other task runs while this one drains and drops: the last message
+                // taken is the last one acknowledged.
+                let mut cx = Context::from_waker(Waker::noop());
+                while let Poll::Ready(Some(message)) =
+                    std::pin::pin!(receiver.next_message()).poll(&mut cx)
+                {
+                    keep(&message);
+                }
+                drop(receiver);
+            });
+        });
+        let addr = bound_at.recv_timeout(Duration::from_secs(15)).unwrap();
+        Self {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
         }
     }
 }
@@ -311,6 +332,57 @@ fn bulk_delivers_every_record_exactly_once_and_hostile_values_decode() {
     assert_eq!(
         harness.wait_for(expected.len() + 1200).len(),
         expected.len() + 1200
+    );
+}
+
+/// The `key=value` fields of a human log line.
+fn log_fields(line: &str) -> BTreeMap<&str, &str> {
+    line.split_whitespace()
+        .filter_map(|field| field.split_once('='))
+        .collect()
+}
+
+/// Without a terminal, progress is an `info` line per type every `progress_interval`:
+/// records read, the API's total when it sends one, the rate and the ETA, and a last
+/// line when the type is done.
+#[test]
+fn progress_is_logged_per_type_with_counts_totals_and_eta() {
+    let harness = Harness::new(spec(3000, 2000, 1500));
+    let config = harness.config("progress_interval = \"50ms\"", "");
+    let output = run(&config, &["bulk"]);
+    assert_ok(&output);
+    let log = stderr(&output);
+    let lines: Vec<BTreeMap<&str, &str>> = log
+        .lines()
+        .filter(|line| line.contains("Progress."))
+        .map(log_fields)
+        .collect();
+    let of = |kind: &str| -> Vec<&BTreeMap<&str, &str>> {
+        let task = format!("{}/{kind}", synthetic::CUSTOMER_ID);
+        lines
+            .iter()
+            .filter(|fields| fields["task"] == task)
+            .collect()
+    };
+    // The synthetic tenant reports totals for devices and alerts, not vulnerabilities.
+    for (kind, count) in [("devices", "3000"), ("alerts", "2000")] {
+        let last = *of(kind)
+            .last()
+            .unwrap_or_else(|| panic!("no {kind} progress:\n{log}"));
+        assert_eq!(last["done"], count, "{log}");
+        assert_eq!(last["total"], count, "{log}");
+        assert_eq!(last["eta_seconds"], "0", "{log}");
+    }
+    let vulnerabilities = of("vulnerabilities");
+    let last = vulnerabilities.last().expect("no vulnerabilities progress");
+    assert_eq!(last["done"], "1500", "{log}");
+    assert!(!last.contains_key("total"), "{log}");
+    // Lines while the export ran: counts below the total, with an ETA.
+    assert!(
+        of("devices")
+            .iter()
+            .any(|fields| fields["done"] != "3000" && fields.contains_key("eta_seconds")),
+        "no progress line while devices were exported:\n{log}"
     );
 }
 
@@ -653,7 +725,6 @@ fn test_connection_sends_the_test_event_and_says_what_it_confirmed() {
 #[test]
 fn relp_receiver_outage_mid_run_loses_nothing() {
     let mut harness = Harness::with_protocol(spec(20_000, 5_000, 5_000), Protocol::Relp);
-    harness.open_proxy();
     let config = harness.config("batch_records = 500", "");
     let child = exporter(&config, &["bulk"])
         .stdin(Stdio::null())
@@ -666,9 +737,9 @@ fn relp_receiver_outage_mid_run_loses_nothing() {
     while harness.received.lock().unwrap().len() < 2_000 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    harness.cut_proxy();
+    harness.stop_receiver();
     std::thread::sleep(Duration::from_millis(700));
-    harness.open_proxy();
+    harness.start_receiver();
     let output = wait_with_limit(child, LIMIT);
     assert_ok(&output);
     let expected = harness.expected();
@@ -707,7 +778,6 @@ fn ordinals(harness: &Harness) -> BTreeMap<String, (&'static str, usize)> {
 #[test]
 fn tcp_receiver_outage_mid_run_loses_only_the_documented_window() {
     let mut harness = Harness::new(spec(20_000, 5_000, 5_000));
-    harness.open_proxy();
     let config = harness.config("batch_records = 500", "");
     let child = exporter(&config, &["bulk"])
         .stdin(Stdio::null())
@@ -719,11 +789,11 @@ fn tcp_receiver_outage_mid_run_loses_only_the_documented_window() {
     while harness.received.lock().unwrap().len() < 2_000 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    harness.cut_proxy();
+    harness.stop_receiver();
     std::thread::sleep(Duration::from_millis(700));
     let before_restart = harness.received.lock().unwrap().len();
     assert!(before_restart >= 2_000, "the run never got going");
-    harness.open_proxy();
+    harness.start_receiver();
     let output = wait_with_limit(child, LIMIT);
     assert_ok(&output);
 

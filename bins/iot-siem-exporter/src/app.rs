@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cef::{Mapper, MappingOptions, TEST_CONNECTION_EVENT};
 use crate::config::{Config, Tenant};
-use crate::export::{self, Kind, Mode, RunSummary, TenantRun};
+use crate::export::{self, Kind, ListProgress, Mode, RunSummary, TenantRun};
 use crate::sink::syslog_sink;
 use crate::status::{self, RunStatus, STATUS_CHECKPOINT};
 
@@ -246,7 +246,11 @@ pub async fn export(
         profile: config.export.cef_profile,
         legacy_prefix: config.export.legacy_prefix,
     });
-    let progress = siem_pipeline::cli::Progress::for_stderr();
+    let progress =
+        siem_pipeline::cli::Progress::for_stderr_every(config.export.progress_interval.map_or(
+            DEFAULT_PROGRESS_INTERVAL,
+            siem_pipeline::config::Duration::get,
+        ));
     let runs = runtimes.iter().zip(sinks).map(|(runtime, sink)| {
         run_tenant(config, runtime, sink, mapper, request, &progress, shutdown)
     });
@@ -292,11 +296,12 @@ async fn run_tenant(
             export: &config.export,
             mapper,
             counters: counters.clone(),
+            lists: ListProgress::default(),
         };
-        let ticker = show_progress(progress, name, &request.kinds, counters.clone());
+        let ticker = show_progress(progress, name, &request.kinds, run.lists.clone());
         let started = std::time::Instant::now();
         let result = export::run(&run, request.mode, &request.kinds, sink.as_mut(), shutdown).await;
-        ticker.abort();
+        ticker.finish().await;
         let outcome = match &result {
             Ok(summary) => {
                 let counts: BTreeMap<String, u64> = summary
@@ -346,26 +351,75 @@ async fn run_tenant(
     Ok(last)
 }
 
+/// How often a progress line is logged when stderr is not a terminal.
+const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Shows each type's progress (records read of the API's total, rate, ETA) until
+/// finished: bars on a terminal, `Progress.` log lines otherwise.
 fn show_progress(
     progress: &siem_pipeline::cli::Progress,
     tenant: &str,
     kinds: &[Kind],
-    counters: Counters,
-) -> tokio::task::JoinHandle<()> {
-    let mut tasks: Vec<(Kind, siem_pipeline::cli::Task)> = kinds
-        .iter()
-        .map(|kind| (*kind, progress.task(&format!("{tenant}/{kind}"), None)))
-        .collect();
-    tokio::spawn(async move {
+    lists: ListProgress,
+) -> ProgressTicker {
+    // A type's task starts when its first record is read (types are read one after
+    // another), so its rate and ETA are its own.
+    let mut tasks: Vec<(Kind, Option<siem_pipeline::cli::Task>, bool)> =
+        kinds.iter().map(|kind| (*kind, None, false)).collect();
+    let progress = progress.clone();
+    let tenant = tenant.to_owned();
+    let stop = CancellationToken::new();
+    let stopped = stop.clone();
+    let task = tokio::spawn(async move {
         loop {
-            let snapshot = counters.snapshot();
-            for (kind, task) in &mut tasks {
-                let sent = snapshot.per_type.get(kind.name()).map_or(0, |c| c.sent);
-                task.set(sent);
+            let last = stopped.is_cancelled();
+            for (kind, task, finished) in &mut tasks {
+                let count = lists.get(*kind);
+                // A type not read yet (or already exported by the run resumed) shows nothing.
+                if *finished || count.read == 0 {
+                    continue;
+                }
+                let task = task.get_or_insert_with(|| {
+                    let name = format!("{tenant}/{kind}");
+                    let started = count.started.unwrap_or_else(std::time::Instant::now);
+                    progress.task_since(&name, None, started)
+                });
+                if let Some(total) = count.total
+                    && task.total() != Some(total)
+                {
+                    task.set_total(total);
+                }
+                if count.done || last {
+                    task.finish_at(count.read);
+                    *finished = true;
+                } else {
+                    task.set(count.read);
+                }
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            if last {
+                break;
+            }
+            tokio::select! {
+                () = stopped.cancelled() => {}
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
         }
-    })
+    });
+    ProgressTicker { stop, task }
+}
+
+/// The progress display of one run.
+struct ProgressTicker {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ProgressTicker {
+    /// Shows the final counts and ends the display.
+    async fn finish(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
 }
 
 async fn report_status(

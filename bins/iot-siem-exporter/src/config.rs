@@ -197,6 +197,10 @@ pub struct ExportConfig {
     /// Records per syslog batch.
     #[serde(default = "batch_records_default")]
     pub batch_records: usize,
+    /// How often a progress line per type is logged when stderr is not a terminal
+    /// (default 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_interval: Option<Duration>,
 }
 
 impl Default for ExportConfig {
@@ -211,6 +215,7 @@ impl Default for ExportConfig {
             report_status: false,
             first_fetch: None,
             batch_records: batch_records_default(),
+            progress_interval: None,
         }
     }
 }

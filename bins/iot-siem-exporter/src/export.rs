@@ -7,6 +7,21 @@
 //! or which records it and the filtered ones before it were) waits in the [`Tracker`]
 //! until the loop commits its number. Then the bulk offsets or the incremental cursors
 //! move, and are written to the state directory.
+//!
+//! # Memory budget
+//!
+//! A run holds, whatever the inventory's size (page of `page_size` = 1000 records,
+//! about 1 MiB of JSON for devices with details):
+//! - one list page being decoded and the next one prefetched by the client, with the
+//!   records decoded from the first (types are exported one after another, so only one
+//!   list is paged at a time): about 3 x page bytes, 3-4 MiB;
+//! - [`ENCODED_AHEAD`] encoded records waiting for the delivery loop (about 0.5 KiB each);
+//! - the delivery loop's two batches (the one in flight and the one filling), at most
+//!   2 x `batch_records` records or 2 x 4 MiB;
+//! - one progress entry per record not yet confirmed (a few words each).
+//!
+//! The binary runs the export on a current-thread runtime: one malloc arena, no worker
+//! stacks, and no cross-thread frees that leave pages stranded in another arena.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -17,8 +32,8 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use futures::StreamExt;
 use iot_security_api::{
-    Alert, AlertQuery, Client, Cursor, Device, DeviceQuery, Record as ApiRecord, Vulnerability,
-    VulnerabilityQuery,
+    Alert, AlertQuery, Client, Cursor, Device, DeviceQuery, Record as ApiRecord, Records,
+    Vulnerability, VulnerabilityQuery,
 };
 use serde::{Deserialize, Serialize};
 use siem_pipeline::checkpoint::CheckpointStore;
@@ -103,6 +118,10 @@ pub struct BulkProgress {
 /// The `bulk` checkpoint.
 pub type BulkState = BTreeMap<Kind, BulkProgress>;
 
+/// Encoded records the producer may run ahead of the delivery loop: enough to keep the
+/// loop fed while the producer decodes the next page, small next to a batch.
+pub const ENCODED_AHEAD: usize = 256;
+
 /// Checkpoint name of the bulk offsets.
 const BULK_CHECKPOINT: &str = "bulk";
 
@@ -124,6 +143,36 @@ impl RunSummary {
     }
 }
 
+/// How far the paging of one list got, for a progress display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListCount {
+    /// Records read from the API in this run (a resumed bulk run counts the records it
+    /// passes over too), filtered ones included.
+    pub read: u64,
+    /// The API's count of the list (its `total`), once a page reported one: an estimate
+    /// (the set changes while it is paged).
+    pub total: Option<u64>,
+    /// The list was read to its end.
+    pub done: bool,
+    /// When its first record was read.
+    pub started: Option<std::time::Instant>,
+}
+
+/// Per-type [`ListCount`]s of a run, shared between the run and a progress display.
+#[derive(Debug, Clone, Default)]
+pub struct ListProgress(Arc<Mutex<BTreeMap<Kind, ListCount>>>);
+
+impl ListProgress {
+    /// The count of `kind` now.
+    pub fn get(&self, kind: Kind) -> ListCount {
+        lock(&self.0).get(&kind).copied().unwrap_or_default()
+    }
+
+    fn update(&self, kind: Kind, change: impl FnOnce(&mut ListCount)) {
+        change(lock(&self.0).entry(kind).or_default());
+    }
+}
+
 /// Everything a run needs about its tenant.
 pub struct TenantRun<'a> {
     /// The tenant's name (metric label).
@@ -138,6 +187,8 @@ pub struct TenantRun<'a> {
     pub mapper: Mapper,
     /// Live counters, for progress.
     pub counters: siem_pipeline::delivery::Counters,
+    /// Live list counts and totals, for progress.
+    pub lists: ListProgress,
 }
 
 /// One encoded record and the progress it stands for.
@@ -335,7 +386,7 @@ pub async fn run(
         }
     }
 
-    let (sender, mut receiver) = mpsc::channel::<anyhow::Result<Item>>(1024);
+    let (sender, mut receiver) = mpsc::channel::<anyhow::Result<Item>>(ENCODED_AHEAD);
     let finished: Arc<Mutex<BTreeMap<Kind, (Finish, u64)>>> = Arc::default();
     let mut producers = Vec::new();
     for kind in &active {
@@ -353,6 +404,7 @@ pub async fn run(
             skip_unpublished: tenant.export.skip_unpublished_alerts,
             sender: sender.clone(),
             finished: Arc::clone(&finished),
+            lists: tenant.lists.clone(),
             shutdown: shutdown.clone(),
         };
         let start = match mode {
@@ -368,9 +420,17 @@ pub async fn run(
                     .unwrap_or_else(|| Cursor::new(None)),
             ),
         };
-        producers.push(tokio::spawn(producer.run(start)));
+        producers.push((producer, start));
     }
     drop(sender);
+    // The types one after another: one list page in flight at a time (see the budget).
+    let producing = tokio::spawn(async move {
+        for (producer, start) in producers {
+            if !producer.run(start).await {
+                break;
+            }
+        }
+    });
 
     let tracker = Arc::new(Mutex::new(tracker));
     let source = {
@@ -390,9 +450,7 @@ pub async fn run(
         tracker.save(tenant.store, &moved, tenant.name)
     };
     let result = deliver(source, sink, commit, &options, shutdown).await;
-    for producer in &producers {
-        producer.abort();
-    }
+    producing.abort();
     let report: DeliveryReport = result.map_err(|error| anyhow::anyhow!("{error:#}"))?;
 
     let mut summary = RunSummary {
@@ -442,11 +500,14 @@ struct Producer {
     skip_unpublished: bool,
     sender: mpsc::Sender<anyhow::Result<Item>>,
     finished: Arc<Mutex<BTreeMap<Kind, (Finish, u64)>>>,
+    lists: ListProgress,
     shutdown: CancellationToken,
 }
 
 impl Producer {
-    async fn run(self, start: Start) {
+    /// Exports the type; false when it failed or the loop is gone (nothing after it
+    /// should start).
+    async fn run(self, start: Start) -> bool {
         let result = match self.kind {
             Kind::Devices => {
                 let query = DeviceQuery {
@@ -482,9 +543,13 @@ impl Producer {
                     .await
             }
         };
-        if let Err(error) = result {
-            // The loop may be gone already (shutdown); then nobody needs the error.
-            let _ = self.sender.send(Err(error)).await;
+        match result {
+            Ok(()) => !self.sender.is_closed(),
+            Err(error) => {
+                // The loop may be gone already (shutdown); then nobody needs the error.
+                let _ = self.sender.send(Err(error)).await;
+                false
+            }
         }
     }
 
@@ -502,17 +567,13 @@ impl Producer {
         severity_wanted(alert.severity.as_deref(), &self.alert_severities)
     }
 
-    async fn pump<R, S>(
+    async fn pump<R: ApiRecord>(
         &self,
-        mut stream: S,
+        mut stream: Records<R>,
         start: Start,
         wanted: impl Fn(&R) -> bool,
         encode: fn(&Mapper, &R, &mut Vec<u8>) -> Result<(), crate::cef::MappingError>,
-    ) -> anyhow::Result<()>
-    where
-        R: ApiRecord,
-        S: futures::Stream<Item = Result<R, iot_security_api::ApiError>> + Unpin,
-    {
+    ) -> anyhow::Result<()> {
         let kind = self.kind;
         let (skip, throttle, cursor) = match start {
             Start::Bulk { skip, throttle } => (skip, throttle, None),
@@ -527,6 +588,11 @@ impl Producer {
             let record =
                 record.with_context(|| format!("cannot read {kind} from the IoT Security API"))?;
             read += 1;
+            self.lists.update(kind, |count| {
+                count.started.get_or_insert_with(std::time::Instant::now);
+                count.read = read;
+                count.total = stream.total();
+            });
             if read <= skip {
                 continue;
             }
@@ -577,6 +643,7 @@ impl Producer {
             None => Finish::Read(read),
         };
         lock(&self.finished).insert(kind, (finish, skipped));
+        self.lists.update(kind, |count| count.done = true);
         Ok(())
     }
 }

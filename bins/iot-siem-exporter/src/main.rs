@@ -120,10 +120,15 @@ fn parse_kind(text: &str) -> Result<Kind, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Exports run on one thread (the memory budget in `export`); the demo and the bench
+    // server host a tenant and a receiver beside the exporter and use both cores.
+    let mut builder = match cli.command {
+        Command::Demo { .. } | Command::ServeSynthetic { .. } => {
+            tokio::runtime::Builder::new_multi_thread()
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => return fail(&anyhow::Error::new(error).context("cannot start the runtime")),
     };

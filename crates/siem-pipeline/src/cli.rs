@@ -59,6 +59,12 @@ impl Progress {
         Self::new(std::io::stderr().is_terminal(), Duration::from_secs(10))
     }
 
+    /// Bars when stderr is a terminal, else an `info` log line per task every
+    /// `log_every` (and a last one when the task finishes).
+    pub fn for_stderr_every(log_every: Duration) -> Self {
+        Self::new(std::io::stderr().is_terminal(), log_every)
+    }
+
     /// Bars when `terminal`, else a log line per task every `log_every`.
     pub fn new(terminal: bool, log_every: Duration) -> Self {
         Self {
@@ -69,6 +75,12 @@ impl Progress {
 
     /// A task named `name` (a record type) with `total` items when known.
     pub fn task(&self, name: &str, total: Option<u64>) -> Task {
+        self.task_since(name, total, Instant::now())
+    }
+
+    /// Like [`Progress::task`] for work that began at `started` (its rate and ETA count
+    /// from then).
+    pub fn task_since(&self, name: &str, total: Option<u64>, started: Instant) -> Task {
         let bar = self.bars.as_ref().map(|bars| {
             let bar = bars.add(ProgressBar::no_length());
             bar.set_style(style(total.is_some()));
@@ -84,7 +96,7 @@ impl Progress {
             name: name.to_owned(),
             total,
             done: 0,
-            started: now,
+            started,
             last_log: now,
             log_every: self.log_every,
         }
@@ -133,6 +145,20 @@ impl Task {
             bar.set_style(style(true));
             bar.set_length(total);
         }
+    }
+
+    /// The total, when known.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// Sets how many items are done and ends the task, leaving its final line.
+    pub fn finish_at(&mut self, done: u64) {
+        self.done = done;
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+        }
+        self.finish();
     }
 
     /// Ends the task, leaving its final line.
