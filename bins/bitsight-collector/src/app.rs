@@ -240,6 +240,7 @@ pub fn plan(config: &Config, companies: Vec<Company>) -> anyhow::Result<Plan> {
         company_concurrency: b.company_concurrency,
         page_size: b.page_size,
         batch_records: b.batch_size,
+        batch_bytes: usize::try_from(b.batch_bytes.0).unwrap_or(usize::MAX),
         companies,
     })
 }

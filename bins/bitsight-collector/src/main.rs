@@ -38,10 +38,10 @@ enum Command {
     /// Collect a synthetic portfolio served over loopback HTTP; needs nothing.
     Demo {
         /// Synthetic companies.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 4)]
         companies: usize,
         /// Findings per company.
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 1000)]
         findings_per_company: usize,
         /// Seed of the portfolio.
         #[arg(long, default_value_t = 1)]
@@ -52,6 +52,23 @@ enum Command {
         /// Write records to this file instead of stdout (benchmarks).
         #[arg(long, hide = true)]
         file: Option<PathBuf>,
+    },
+    /// Serve a synthetic portfolio until stdin closes, for benchmarks: writes DIR/token
+    /// and DIR/{json,xdm,cef}.toml for `run --once`, then says `ready N` on stdout.
+    #[command(hide = true)]
+    ServeSynthetic {
+        /// Where the token, the configs, their outputs and states go.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Synthetic companies.
+        #[arg(long, default_value_t = 20)]
+        companies: usize,
+        /// Findings per company.
+        #[arg(long, default_value_t = 5000)]
+        findings_per_company: usize,
+        /// Seed of the portfolio.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -112,6 +129,8 @@ fn fail(error: &anyhow::Error) -> ExitCode {
 #[allow(clippy::print_stdout)]
 fn print_stdout(text: &str) {
     print!("{text}");
+    // A reader waiting for a line (`serve-synthetic`'s `ready`) must get it now.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
 }
 
 #[allow(clippy::print_stderr)]
@@ -198,6 +217,32 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 report.verified(),
                 "the demo did not deliver every finding exactly once"
             );
+            Ok(true)
+        }
+        Command::ServeSynthetic {
+            dir,
+            companies,
+            findings_per_company,
+            seed,
+        } => {
+            let spec = demo::BenchPortfolio {
+                companies,
+                findings_per_company,
+                seed,
+            };
+            let stdin_closed = async {
+                let mut stdin = tokio::io::stdin();
+                let mut ignored = Vec::new();
+                // Any end of stdin, clean or not, ends the serving.
+                let _ = tokio::io::AsyncReadExt::read_to_end(&mut stdin, &mut ignored).await;
+            };
+            demo::serve_for_bench(
+                spec,
+                &dir,
+                |served| print_stdout(&format!("ready {served}\n")),
+                stdin_closed,
+            )
+            .await?;
             Ok(true)
         }
     }
