@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::paging::DecodedPage;
+use crate::query::MAX_PAGE_SIZE;
 use crate::reader::read_finding;
 use crate::scan::{read_page, single_line};
 use serde_json::{Map, Value};
@@ -93,12 +94,12 @@ pub struct Asset {
 pub struct Finding {
     raw: Box<str>,
     identity: FindingIdentity,
-    temporary_id: Option<String>,
+    temporary_id: Option<FieldText>,
     affects_rating: Option<bool>,
     first_seen: Option<Date>,
     last_seen: Option<Date>,
     risk_vector: Option<RiskVector>,
-    risk_vector_label: Option<String>,
+    risk_vector_label: Option<FieldText>,
     risk_category: Option<RiskCategory>,
     severity: Option<f64>,
     severity_category: Option<SeverityCategory>,
@@ -158,6 +159,35 @@ pub(crate) struct AssetFields<'a> {
     pub(crate) is_ip: LenientBool,
 }
 
+/// A text field of a finding: where it sits in the record's JSON when it was sent
+/// without escapes (so it costs no copy), or its decoded text.
+#[derive(Clone)]
+enum FieldText {
+    InRaw(std::ops::Range<usize>),
+    Decoded(Box<str>),
+}
+
+impl FieldText {
+    /// Locates `value` in `raw` (the text it was read from), or keeps a copy.
+    fn new(value: LenientStr<'_>, raw: &str) -> Option<Self> {
+        let value = value.0?;
+        let start = value.as_ptr().addr().wrapping_sub(raw.as_ptr().addr());
+        let inside = start <= raw.len() && value.len() <= raw.len() - start;
+        Some(if inside {
+            Self::InRaw(start..start + value.len())
+        } else {
+            Self::Decoded(value.into())
+        })
+    }
+
+    fn get<'a>(&'a self, raw: &'a str) -> &'a str {
+        match self {
+            Self::InRaw(range) => raw.get(range.clone()).unwrap_or_default(),
+            Self::Decoded(text) => text,
+        }
+    }
+}
+
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.filter(|text| !text.is_empty())
 }
@@ -210,9 +240,9 @@ impl Finding {
                 .details
                 .0
                 .and_then(|details| non_empty(details.grade.0.as_deref()).map(Grade::parse)),
-            temporary_id: fields.temporary_id.owned(),
+            temporary_id: FieldText::new(fields.temporary_id, raw),
             affects_rating: fields.affects_rating.0,
-            risk_vector_label: fields.risk_vector_label.owned(),
+            risk_vector_label: FieldText::new(fields.risk_vector_label, raw),
             severity: fields.severity.0,
             tags: fields
                 .tags
@@ -284,7 +314,7 @@ impl Finding {
     /// `temporary_id`: Bitsight's display id (not stable across time).
     #[must_use]
     pub fn temporary_id(&self) -> Option<&str> {
-        self.temporary_id.as_deref()
+        self.temporary_id.as_ref().map(|text| text.get(&self.raw))
     }
 
     /// `affects_rating`.
@@ -314,7 +344,9 @@ impl Finding {
     /// `risk_vector_label` (display name).
     #[must_use]
     pub fn risk_vector_label(&self) -> Option<&str> {
-        self.risk_vector_label.as_deref()
+        self.risk_vector_label
+            .as_ref()
+            .map(|text| text.get(&self.raw))
     }
 
     /// `risk_category`.
@@ -372,7 +404,7 @@ impl fmt::Debug for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Finding")
             .field("identity", &self.identity)
-            .field("temporary_id", &self.temporary_id)
+            .field("temporary_id", &self.temporary_id())
             .field("severity", &self.severity)
             .finish_non_exhaustive()
     }
@@ -402,7 +434,8 @@ pub(crate) fn decode_findings_page(
     use serde::de::Error as _;
     let text = std::str::from_utf8(body)
         .map_err(|_| serde_json::Error::custom("the response is not UTF-8"))?;
-    let mut items = Vec::new();
+    // Room for a full page of typical findings (about a kilobyte each) up front.
+    let mut items = Vec::with_capacity((text.len() / 1024).clamp(1, usize::from(MAX_PAGE_SIZE)));
     let envelope = read_page(text, |rest| {
         let (fields, len) = read_finding(rest)?;
         let raw = rest.get(..len).unwrap_or_default();
@@ -451,6 +484,20 @@ mod tests {
         assert_eq!(finding.severity_category(), Some(SeverityCategory::Severe));
         assert!(Finding::from_json("c1", "[1]").is_err());
         assert!(Finding::from_json("c1", "{\"a\":1} x").is_err());
+    }
+
+    #[test]
+    fn text_fields_read_from_the_record_or_decoded() {
+        let finding = Finding::from_json(
+            "c1",
+            r#" {"temporary_id":"A9","risk_vector_label":"Open \"Ports\" \u00e9"} "#,
+        )
+        .unwrap();
+        assert_eq!(finding.temporary_id(), Some("A9"));
+        assert_eq!(finding.risk_vector_label(), Some("Open \"Ports\" é"));
+        let multiline = Finding::from_json("c1", FINDING).unwrap();
+        assert_eq!(multiline.temporary_id(), Some("A9"));
+        assert_eq!(multiline.risk_vector_label(), None);
     }
 
     proptest! {

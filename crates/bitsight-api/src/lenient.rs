@@ -227,7 +227,23 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for LenientVec<T> {
 
 /// Bitsight's `YYYY-MM-DD` dates.
 pub(crate) fn parse_date(value: &str) -> Option<Date> {
-    Date::parse(value, format_description!("[year]-[month]-[day]")).ok()
+    // The plain form directly; anything else (signs, odd lengths) as `time` reads it.
+    match value.as_bytes() {
+        &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2]
+            if [y1, y2, y3, y4, m1, m2, d1, d2]
+                .iter()
+                .all(u8::is_ascii_digit) =>
+        {
+            let digit = |byte: u8| byte - b'0';
+            let year = i32::from(digit(y1)) * 1000
+                + i32::from(digit(y2)) * 100
+                + i32::from(digit(y3)) * 10
+                + i32::from(digit(y4));
+            let month = time::Month::try_from(digit(m1) * 10 + digit(m2)).ok()?;
+            Date::from_calendar_date(year, month, digit(d1) * 10 + digit(d2)).ok()
+        }
+        _ => Date::parse(value, format_description!("[year]-[month]-[day]")).ok(),
+    }
 }
 
 /// Formats a date as `YYYY-MM-DD`.
@@ -251,6 +267,15 @@ mod tests {
         let v: LenientVec<LenientStr<'_>> = serde_json::from_str("[\"a\", 3, null]").unwrap();
         assert_eq!(v.0.len(), 3);
         assert!(v.0[1].0.is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn dates_read_as_time_reads_them(value in "[+-]?[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,5}-[0-9]{1,3}-[0-9]{1,3}") {
+            let reference = Date::parse(&value, format_description!("[year]-[month]-[day]")).ok();
+            proptest::prop_assert_eq!(parse_date(&value), reference);
+        }
     }
 
     #[test]

@@ -108,12 +108,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// At a `"`: reads the string token; returns it (quotes included) and whether it
-    /// holds escapes.
-    fn string_token(&mut self) -> Result<(&'a str, bool), serde_json::Error> {
+    /// At a `"`: reads the string token; returns the index of its closing quote and
+    /// whether it holds escapes.
+    fn string_token(&mut self) -> Result<(usize, bool), serde_json::Error> {
         let bytes = self.bytes();
-        let start = self.at;
-        let mut from = start + 1;
+        let mut from = self.at + 1;
         let mut escaped = false;
         loop {
             let Some(end) = find_special(bytes, from) else {
@@ -123,8 +122,7 @@ impl<'a> Reader<'a> {
             match bytes.get(end) {
                 Some(b'"') => {
                     self.at = end + 1;
-                    let token = self.text.get(start..=end).unwrap_or_default();
-                    return Ok((token, escaped));
+                    return Ok((end, escaped));
                 }
                 Some(b'\\') => {}
                 _ => {
@@ -153,12 +151,14 @@ impl<'a> Reader<'a> {
 
     /// At a `"`: the string's value, borrowed from the text unless it has escapes.
     fn string(&mut self) -> Result<Cow<'a, str>, serde_json::Error> {
-        let (token, escaped) = self.string_token()?;
+        let start = self.at;
+        let (end, escaped) = self.string_token()?;
         if escaped {
+            let token = self.text.get(start..=end).unwrap_or_default();
             serde_json::from_str::<String>(token).map(Cow::Owned)
         } else {
             Ok(Cow::Borrowed(
-                token.get(1..token.len() - 1).unwrap_or_default(),
+                self.text.get(start + 1..end).unwrap_or_default(),
             ))
         }
     }

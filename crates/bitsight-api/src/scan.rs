@@ -1,7 +1,7 @@
 //! One validating pass over a paged answer that also yields each result's exact
-//! text: the envelope's punctuation is walked here, and every token and value in it
-//! (keys, `links`, `count`, each element of `results`) is read by serde_json, which
-//! reports where the value ended.
+//! text: the envelope's punctuation is walked here, its keys, `links`, `count` and
+//! other values are read by serde_json (which reports where each ended), and each
+//! element of `results` by the caller's reader, which says how long it was.
 
 use std::borrow::Cow;
 
