@@ -1,6 +1,7 @@
 //! Sender throughput to a loopback receiver that discards: batches of 10 000 300-byte
 //! RFC 5424 CEF messages over TCP, TLS and RELP (window 1024), the sender on one
-//! current-thread runtime (one core).
+//! current-thread runtime (one core); and TCP through the bounded `SendQueue`
+//! (`tcp_queue`), whose cost over `tcp` is the queue's.
 //!
 //! `SIEMBRIDGE_BENCH_RECEIVER="tcp=P tls=P relp=P ca=PATH"` points it at the
 //! `discard_receiver` example (what `scripts/bench` does, so that `loggen` meets the
@@ -12,7 +13,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use syslog_transport::{Protocol, Sender, TransportConfig};
+use syslog_transport::{Protocol, SendQueue, Sender, TransportConfig};
 
 const BATCH: usize = 10_000;
 
@@ -88,6 +89,23 @@ fn send(c: &mut Criterion) {
         });
         runtime.block_on(sender.shutdown()).unwrap();
     }
+    let mut config = TransportConfig::new(Protocol::Tcp, "127.0.0.1");
+    config.port = Some(receiver["tcp"].parse().unwrap());
+    config.framing = Some(syslog_transport::Framing::OctetCounting);
+    config.queue_capacity = BATCH;
+    let (queue, worker) = {
+        let _runtime = runtime.enter();
+        SendQueue::start(Sender::new(config).unwrap())
+    };
+    group.bench_function("tcp_queue", |b| {
+        b.iter_batched(
+            || batch.clone(),
+            |batch| runtime.block_on(queue.send_batch(batch)).unwrap(),
+            BatchSize::LargeInput,
+        );
+    });
+    queue.close();
+    runtime.block_on(worker.join()).unwrap();
     group.finish();
     if let Some(mut child) = child {
         drop(child.stdin.take());
