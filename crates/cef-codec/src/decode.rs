@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use crate::event::{CefVersion, Event, ExtensionText, PairIndex, ValueText, clean_header};
 use crate::keys::{self, KeyKind};
 use crate::mac::MacAddress;
+use crate::scan;
 use crate::severity::Severity;
 use crate::timestamp::is_cef_timestamp;
 
@@ -199,6 +200,29 @@ impl Decoder {
     }
 }
 
+/// [`KEY_BYTES`] flag of `[A-Za-z0-9_]`, the bytes of a key.
+const KEY_BYTE: u8 = 1;
+/// [`KEY_BYTES`] flag of the other bytes the lenient decoder reads in keys: `.-[]`.
+const LENIENT_KEY_BYTE: u8 = 2;
+
+/// What each byte can be in a key: one table look-up per byte.
+static KEY_BYTES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        // `byte` is below 256, so the cast keeps it whole.
+        #[allow(clippy::cast_possible_truncation)]
+        let b = byte as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            table[byte] = KEY_BYTE;
+        } else if matches!(b, b'.' | b'-' | b'[' | b']') {
+            table[byte] = LENIENT_KEY_BYTE;
+        }
+        byte += 1;
+    }
+    table
+};
+
 /// A pair as read from the line: where its key and value are, and the unescaped value.
 struct RawPair<'a> {
     key: (usize, usize),
@@ -293,17 +317,14 @@ impl<'a> Parser<'a> {
 
     /// Strict: no raw line break or other control character (tab aside) in the event.
     fn refuse_controls(&self) -> Result<(), DecodeError> {
-        let rest = self.bytes().get(self.pos..).unwrap_or_default();
-        match rest
-            .iter()
-            .position(|b| b.is_ascii_control() && *b != b'\t')
-        {
-            Some(offset) => {
-                let kind = match rest.get(offset) {
+        let bytes = self.bytes();
+        match scan::find_control(bytes, self.pos) {
+            Some(at) => {
+                let kind = match bytes.get(at) {
                     Some(b'\n' | b'\r') => DecodeErrorKind::RawLineBreak,
                     _ => DecodeErrorKind::ControlCharacter,
                 };
-                self.fail(self.pos + offset, kind)
+                self.fail(at, kind)
             }
             None => Ok(()),
         }
@@ -392,20 +413,26 @@ impl<'a> Parser<'a> {
         parsed.or_else(|_| self.fail(start, DecodeErrorKind::InvalidSeverity(text.to_owned())))
     }
 
-    fn is_key_byte(&self, byte: u8) -> bool {
-        keys::is_key_byte(byte) || (self.lenient && matches!(byte, b'.' | b'-' | b'[' | b']'))
-    }
-
     /// The length of the key starting at `at` when it is followed by `=`.
     fn key_at(&self, at: usize) -> Option<usize> {
         let rest = self.bytes().get(at..)?;
-        let len = rest.iter().take_while(|b| self.is_key_byte(**b)).count();
+        let kinds = if self.lenient {
+            KEY_BYTE | LENIENT_KEY_BYTE
+        } else {
+            KEY_BYTE
+        };
+        let len = rest
+            .iter()
+            .take_while(|&&byte| KEY_BYTES[usize::from(byte)] & kinds != 0)
+            .count();
         (len > 0 && rest.get(len) == Some(&b'=')).then_some(len)
     }
 
     /// The extension's pairs, empty values included.
     fn extension(&mut self) -> Result<Vec<RawPair<'a>>, DecodeError> {
-        let mut pairs = Vec::new();
+        // Every pair has an `=`: room for all of them at once.
+        let rest = self.bytes().get(self.pos..).unwrap_or_default();
+        let mut pairs = Vec::with_capacity(memchr::memchr_iter(b'=', rest).count());
         if self.lenient {
             let rest = self.bytes().get(self.pos..).unwrap_or_default();
             self.pos += rest.iter().take_while(|b| **b == b' ').count();
@@ -445,11 +472,7 @@ impl<'a> Parser<'a> {
         let value_end = loop {
             // Jump to the next byte that can end the value or needs a look; raw line breaks
             // were already refused for the whole extension (strict) or are kept (lenient).
-            let Some(found) = bytes
-                .get(at..)
-                .and_then(|rest| memchr::memchr3(b' ', b'\\', b'=', rest))
-                .map(|offset| at + offset)
-            else {
+            let Some(found) = scan::find_value_stop(bytes, at) else {
                 self.pos = self.end;
                 break self.end;
             };

@@ -98,6 +98,7 @@ mod escape;
 mod event;
 pub mod keys;
 mod mac;
+mod scan;
 mod severity;
 mod timestamp;
 
