@@ -286,7 +286,9 @@ impl<'a> Parser<'a> {
                 writer.key(self.slice(pair.key.0, pair.key.1));
                 writer.value(&pair.value);
             }
-            return Ok(Event::assemble(version, severity, fields, writer));
+            return Ok(Event::assemble(
+                version, severity, fields, [false; 5], writer,
+            ));
         }
         // A strictly read line is CEF text in canonical form: borrow it.
         let extension_start = header_end;

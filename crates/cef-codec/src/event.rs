@@ -99,16 +99,18 @@ pub(crate) struct PairIndex {
 }
 
 /// Writes a header as CEF text: `CEF:0|` and the six fields, each closed by `|`. The fields
-/// must be cleaned (no line breaks); `\` and `|` are escaped here.
+/// must be cleaned (no line breaks); `\` and `|` are escaped here, except in the fields
+/// `known_plain` marks as holding neither (the builder has checked them already).
 pub(crate) fn write_header(
     out: &mut impl TextBuffer,
     version: CefVersion,
     fields: &[Cow<'_, str>; 5],
+    known_plain: [bool; 5],
     severity: Severity,
 ) {
     out.push_text(version.prefix());
-    for field in fields {
-        if escape::is_plain_header(field) {
+    for (field, known_plain) in fields.iter().zip(known_plain) {
+        if known_plain || escape::is_plain_header(field) {
             out.push_text(field);
         } else {
             escape::push_escaped(out, field, &escape::HEADER);
@@ -301,15 +303,17 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// Puts an event together from its cleaned header fields and a written extension.
+    /// Puts an event together from its cleaned header fields and a written extension;
+    /// `known_plain` marks the fields known to need no escaping.
     pub(crate) fn assemble(
         version: CefVersion,
         severity: Severity,
         fields: [Cow<'a, str>; 5],
+        known_plain: [bool; 5],
         extension: ExtensionText,
     ) -> Event<'a> {
         let mut header = String::with_capacity(header_len(&fields));
-        write_header(&mut header, version, &fields, severity);
+        write_header(&mut header, version, &fields, known_plain, severity);
         Event {
             version,
             severity,
@@ -548,6 +552,8 @@ struct Checked<'a> {
     version: CefVersion,
     severity: Severity,
     fields: [Cow<'a, str>; 5],
+    /// Which fields need no escaping, as the check found.
+    plain: [bool; 5],
     extension: ExtensionText,
 }
 
@@ -719,14 +725,15 @@ impl<'a> EventBuilder<'a> {
     /// The event, or the first mistake made while building it: a mistake in a method
     /// call, then a missing or (under [`LengthPolicy::Reject`]) overlong header field, then
     /// the first pair refused, in the order they were added.
-    pub fn build(self) -> Result<Event<'a>, BuildError> {
+    pub fn build(mut self) -> Result<Event<'a>, BuildError> {
         let Checked {
             version,
             severity,
             fields,
+            plain,
             extension,
-        } = (*self.state).check()?;
-        Ok(Event::assemble(version, severity, fields, extension))
+        } = self.state.check()?;
+        Ok(Event::assemble(version, severity, fields, plain, extension))
     }
 
     /// Appends the event's CEF text to `out`, exactly as `build()?.encode_into(out)` does,
@@ -754,15 +761,16 @@ impl<'a> EventBuilder<'a> {
     /// );
     /// # Ok::<(), cef_codec::BuildError>(())
     /// ```
-    pub fn encode_into(self, out: &mut Vec<u8>) -> Result<(), BuildError> {
+    pub fn encode_into(mut self, out: &mut Vec<u8>) -> Result<(), BuildError> {
         let Checked {
             version,
             severity,
             fields,
+            plain,
             extension,
-        } = (*self.state).check()?;
+        } = self.state.check()?;
         out.reserve(header_len(&fields) + extension.0.len());
-        write_header(out, version, &fields, severity);
+        write_header(out, version, &fields, plain, severity);
         out.extend_from_slice(&extension.0);
         Ok(())
     }
@@ -856,22 +864,37 @@ impl<'a> BuilderState<'a> {
     }
 
     /// Applies the checks `build` documents; returns the cleaned and fitted header fields
-    /// with the extension.
-    fn check(self) -> Result<Checked<'a>, BuildError> {
-        if let Some(error) = self.error {
+    /// with the extension, taking them out of the state (which is dropped after).
+    fn check(&mut self) -> Result<Checked<'a>, BuildError> {
+        if let Some(error) = self.error.take() {
             return Err(error);
         }
         let policy = self.length_policy;
-        let header = |field: Option<Cow<'a, str>>, name: &'static str, max: usize| {
-            let text = field.ok_or(BuildError::MissingHeader(name))?;
-            fit(name, clean_header(text), max, policy)
+        let header = |field: &mut Option<Cow<'a, str>>, name: &'static str, max: usize| {
+            let text = field.take().ok_or(BuildError::MissingHeader(name))?;
+            // A field with nothing to clean or escape stays so when cut.
+            if escape::is_plain_header(&text) {
+                Ok((fit(name, text, max, policy)?, true))
+            } else {
+                Ok((fit(name, clean_header(text), max, policy)?, false))
+            }
         };
-        let fields = [
-            header(self.vendor, "vendor", VENDOR_MAX)?,
-            header(self.product, "product", PRODUCT_MAX)?,
-            header(self.device_version, "device_version", DEVICE_VERSION_MAX)?,
-            header(self.signature_id, "signature_id", SIGNATURE_ID_MAX)?,
-            header(self.name, "name", NAME_MAX)?,
+        let [
+            (vendor, vendor_plain),
+            (product, product_plain),
+            (device_version, device_version_plain),
+            (signature_id, signature_id_plain),
+            (name, name_plain),
+        ] = [
+            header(&mut self.vendor, "vendor", VENDOR_MAX)?,
+            header(&mut self.product, "product", PRODUCT_MAX)?,
+            header(
+                &mut self.device_version,
+                "device_version",
+                DEVICE_VERSION_MAX,
+            )?,
+            header(&mut self.signature_id, "signature_id", SIGNATURE_ID_MAX)?,
+            header(&mut self.name, "name", NAME_MAX)?,
         ];
         let severity = self.severity.ok_or(BuildError::MissingHeader("severity"))?;
         if let Some(error) = self.deferred.error(policy, self.time_format) {
@@ -880,8 +903,15 @@ impl<'a> BuilderState<'a> {
         Ok(Checked {
             version: self.version,
             severity,
-            fields,
-            extension: self.extension,
+            fields: [vendor, product, device_version, signature_id, name],
+            plain: [
+                vendor_plain,
+                product_plain,
+                device_version_plain,
+                signature_id_plain,
+                name_plain,
+            ],
+            extension: std::mem::take(&mut self.extension),
         })
     }
 }
