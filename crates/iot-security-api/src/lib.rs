@@ -15,7 +15,10 @@
 //! Records ([`Device`], [`Alert`], [`Vulnerability`]) type the documented fields, accept
 //! the aliases and string-typed numbers seen in the wild, and keep every other field in
 //! `extra`; [`Device::field`] and [`Device::fields`] (and the same on the other
-//! records) give every field back by its wire name. [`Cursor`] drives incremental
+//! records) give every field back by its wire name. Lists and objects inside a record
+//! (tags, services, ...) are [`Json`]: the text received, decoded on first use. An alert
+//! carries its device's entry of the page's `deviceTags` map ([`Alert::device_tags`]).
+//! [`Page::from_json`] decodes a list response (a saved one, say) as the client does. [`Cursor`] drives incremental
 //! exports without losing or doubling records at the boundary timestamp.
 //!
 //! Credentials are [`Secret`]s: they never appear in Debug output, errors or logs.
