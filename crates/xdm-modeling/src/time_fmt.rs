@@ -108,18 +108,42 @@ fn parse_whole_second_utc(text: &str) -> Option<i64> {
     };
     let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
     let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    let month_days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let month_days = days_in_month(year, month)?;
     if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
     let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
     Some(secs * MICROS)
+}
+
+/// `YYYY-MM-DD` (exactly) at midnight in `offset`, read without the general parser;
+/// `None` for any other text, which the general parser then reads or rejects.
+fn parse_plain_date(text: &str, offset: UtcOffset) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<i64> {
+        b[from..to].iter().try_fold(0i64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    if day < 1 || day > days_in_month(year, month)? {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 - i64::from(offset.whole_seconds());
+    Some(secs * MICROS)
+}
+
+fn days_in_month(year: i64, month: i64) -> Option<i64> {
+    Some(match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => return None,
+    })
 }
 
 /// Reads RFC 3339 text, a date-time without offset (UTC), or a bare date.
@@ -298,6 +322,11 @@ pub(crate) fn format_with(fmt: &str, us: i64, offset: UtcOffset) -> Option<Strin
 /// strptime subset (the directives of [`format_with`]); fields not given default to
 /// 1970-01-01 00:00:00 in `offset`.
 pub(crate) fn parse_with(fmt: &str, text: &str, offset: UtcOffset) -> Option<i64> {
+    if fmt == "%Y-%m-%d"
+        && let Some(us) = parse_plain_date(text, offset)
+    {
+        return Some(us);
+    }
     let mut year = 1970i32;
     let mut month = Month::January;
     let mut day = 1u8;
@@ -426,6 +455,15 @@ mod tests {
             let us = secs * super::MICROS;
             let general = super::to_datetime(us).and_then(|dt| dt.format(&Rfc3339).ok()).unwrap();
             prop_assert_eq!(super::rfc3339(us), general);
+        }
+
+        /// Plain dates are read as the general parser reads them, in any offset.
+        #[test]
+        fn plain_dates_are_read_as_the_general_parser_does(y in 0i64..10000, mo in 0i64..14, d in 0i64..33, offset_minutes in -900i32..900) {
+            let text = format!("{y:04}-{mo:02}-{d:02}");
+            let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
+            let general = super::parse_with("%Y-%m-%d %H", &format!("{text} 00"), offset);
+            prop_assert_eq!(super::parse_with("%Y-%m-%d", &text, offset), general, "{}", text);
         }
 
         /// The fast reader agrees with the general parser wherever it answers.

@@ -492,21 +492,27 @@ impl Value {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
             Value::Array(_) | Value::Object(_) => Some(self.json_text()),
-            other => Some(Text::from(other.render())),
+            // Numbers, booleans and RFC 3339 text hold nothing JSON escapes.
+            other => Some(Text::build(|out| {
+                other.render_into(out);
+                true
+            })),
         }
     }
 
-    /// Renders a non-string value as text (strings as themselves).
-    fn render(&self) -> String {
-        match self {
-            Value::Null => String::new(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(n) => n.to_string(),
-            Value::Float(f) => float_text(*f),
-            Value::Str(s) => s.to_string(),
-            Value::Array(_) | Value::Object(_) => self.json_text().to_string(),
-            Value::Timestamp(us) => crate::time_fmt::rfc3339(*us),
-        }
+    /// Writes a scalar's text (what `to_string` gives) into `out`.
+    fn render_into(&self, out: &mut String) {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = match self {
+            Value::Null => Ok(()),
+            Value::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
+            Value::Int(n) => write!(out, "{n}"),
+            Value::Float(f) => write_float_text(out, *f),
+            Value::Str(s) => out.write_str(s),
+            Value::Array(_) | Value::Object(_) => out.write_str(&self.json_text()),
+            Value::Timestamp(us) => out.write_str(&crate::time_fmt::rfc3339(*us)),
+        };
     }
 
     /// The compact JSON text of the value.
@@ -745,17 +751,18 @@ pub(crate) fn number_value(n: &serde_json::Number) -> Value {
 }
 
 /// Floats print like JSON does: integral values keep a `.0`.
-pub(crate) fn float_text(f: f64) -> String {
+fn write_float_text(out: &mut String, f: f64) -> fmt::Result {
+    use std::fmt::Write;
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
         // Integral and below 1e16: the integer is exact, and cheaper to print.
         #[allow(clippy::cast_possible_truncation)]
         let n = f as i64;
         if n == 0 && f.is_sign_negative() {
-            return "-0.0".to_owned();
+            return out.write_str("-0.0");
         }
-        format!("{n}.0")
+        write!(out, "{n}.0")
     } else {
-        f.to_string()
+        write!(out, "{f}")
     }
 }
 
@@ -771,7 +778,9 @@ mod tests {
         fn integral_floats_keep_one_decimal(n in -10_000_000_000_000_000i64..10_000_000_000_000_000, negative_zero: bool) {
             #[allow(clippy::cast_precision_loss)]
             let f = if negative_zero { -0.0 } else { n as f64 };
-            prop_assert_eq!(super::float_text(f), format!("{f:.1}"));
+            let mut text = String::new();
+            super::write_float_text(&mut text, f).unwrap();
+            prop_assert_eq!(text, format!("{f:.1}"));
         }
     }
 }
