@@ -173,7 +173,7 @@ fn server_config(tls: &ServerTls) -> Result<Arc<rustls::ServerConfig>, ReceiverE
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| err("certificate", &e))?;
     let key = PrivateKeyDer::from_pem_file(&tls.key_file).map_err(|e| err("key", &e))?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| err("versions", &e))?;

@@ -200,7 +200,7 @@ async fn tls_discard_receiver_counts_every_byte() {
 /// default) picks it, in TLS 1.3 and in TLS 1.2.
 #[tokio::test]
 async fn tls_negotiates_aes_128_gcm_first() {
-    use rustls::crypto::aws_lc_rs::cipher_suite as suite;
+    use rustls::crypto::ring::cipher_suite as suite;
     use rustls::pki_types::pem::PemObject;
 
     let files = TlsFiles::new();
@@ -217,7 +217,7 @@ async fn tls_negotiates_aes_128_gcm_first() {
             .unwrap();
         let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&files.server_key).unwrap();
         let server = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
+            rustls::crypto::ring::default_provider(),
         ))
         .with_protocol_versions(&[version])
         .unwrap()
