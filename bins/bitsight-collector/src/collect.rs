@@ -292,8 +292,8 @@ pub async fn run_cycle(
             };
             *delivered.entry(done.kind.to_owned()).or_default() += 1;
             let state = &mut streams[done.stream];
-            for (date, key) in &done.marks {
-                state.cursor.advance(*date, key, lookback);
+            for (date, key) in done.marks {
+                state.cursor.advance(date, key, lookback);
             }
             dirty.insert(done.stream);
         }
@@ -533,11 +533,11 @@ impl StreamTask {
                         && finding.first_seen().is_none_or(|first| date <= first)
                     {
                         // Not an update: the findings stream delivers it. Mark it seen.
-                        working.advance(date, &key, lookback);
+                        working.advance(date, key.as_str(), lookback);
                         skipped.push((date, key));
                         continue;
                     }
-                    working.advance(date, &key, lookback);
+                    working.advance(date, key.as_str(), lookback);
                     if self
                         .send_finding(finding, &company, Some((date, key)), &mut skipped)
                         .await
@@ -623,7 +623,7 @@ impl StreamTask {
             if working.check(date, &guid, lookback) != Seen::New {
                 continue;
             }
-            working.advance(date, &guid, lookback);
+            working.advance(date, guid.as_str(), lookback);
             let wanted = keep
                 .as_ref()
                 .is_none_or(|set| alert.company_guid().is_some_and(|g| set.contains(g)));

@@ -26,8 +26,10 @@ pub struct Cursor {
     /// The newest date delivered (or, before any delivery, where the stream starts).
     #[serde(with = "iso_date")]
     pub date: Date,
-    /// Keys delivered, per `YYYY-MM-DD` date, for `date` and the lookback days before it.
-    pub keys: BTreeMap<String, BTreeSet<String>>,
+    /// Keys delivered, per date (written `YYYY-MM-DD`), for `date` and the lookback days
+    /// before it.
+    #[serde(with = "iso_date_keys")]
+    pub keys: BTreeMap<Date, BTreeSet<String>>,
 }
 
 /// Whether a record is new to a cursor.
@@ -39,10 +41,6 @@ pub enum Seen {
     Delivered,
     /// Dated before the lookback window: an earlier run had its chance.
     Before,
-}
-
-fn iso(date: Date) -> String {
-    date.format(ISO_DATE).unwrap_or_default()
 }
 
 impl Cursor {
@@ -71,11 +69,7 @@ impl Cursor {
     pub fn check(&self, date: Date, key: &str, lookback_days: u16) -> Seen {
         if date < self.read_from(lookback_days) {
             Seen::Before
-        } else if self
-            .keys
-            .get(&iso(date))
-            .is_some_and(|keys| keys.contains(key))
-        {
+        } else if self.keys.get(&date).is_some_and(|keys| keys.contains(key)) {
             Seen::Delivered
         } else {
             Seen::New
@@ -84,17 +78,14 @@ impl Cursor {
 
     /// Records the delivery of `key` dated `date`, and forgets the keys of dates that
     /// fell out of the lookback window.
-    pub fn advance(&mut self, date: Date, key: &str, lookback_days: u16) {
+    pub fn advance(&mut self, date: Date, key: impl Into<String>, lookback_days: u16) {
         if date < self.read_from(lookback_days) {
             return;
         }
-        self.keys
-            .entry(iso(date))
-            .or_default()
-            .insert(key.to_owned());
+        self.keys.entry(date).or_default().insert(key.into());
         if date > self.date {
             self.date = date;
-            let floor = iso(self.read_from(lookback_days));
+            let floor = self.read_from(lookback_days);
             self.keys.retain(|day, _| *day >= floor);
         }
     }
@@ -103,6 +94,43 @@ impl Cursor {
     #[must_use]
     pub fn key_count(&self) -> usize {
         self.keys.values().map(BTreeSet::len).sum()
+    }
+}
+
+/// The per-date key sets as a JSON object keyed by `YYYY-MM-DD`.
+mod iso_date_keys {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    type Keys = BTreeMap<Date, BTreeSet<String>>;
+
+    pub(super) fn serialize<S: Serializer>(keys: &Keys, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(keys.len()))?;
+        for (date, set) in keys {
+            let day = date
+                .format(super::ISO_DATE)
+                .map_err(serde::ser::Error::custom)?;
+            map.serialize_entry(&day, set)?;
+        }
+        map.end()
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Keys, D::Error> {
+        BTreeMap::<String, BTreeSet<String>>::deserialize(deserializer)?
+            .into_iter()
+            .map(|(day, set)| {
+                Date::parse(&day, super::ISO_DATE)
+                    .map(|date| (date, set))
+                    .map_err(|error| {
+                        serde::de::Error::custom(format!("keys date {day:?}: {error}"))
+                    })
+            })
+            .collect()
     }
 }
 

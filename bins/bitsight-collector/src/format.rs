@@ -78,12 +78,48 @@ pub struct CompanyRef<'a> {
 /// RFC 3339 UTC midnight of `date`.
 #[must_use]
 pub fn midnight_rfc3339(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T00:00:00Z",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    let mut out = Vec::with_capacity(20);
+    push_midnight_rfc3339(&mut out, date);
+    // Only ASCII digits, signs and punctuation were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends RFC 3339 UTC midnight of `date` (`2026-11-20T00:00:00Z`).
+fn push_midnight_rfc3339(out: &mut Vec<u8>, date: Date) {
+    let year = date.year();
+    if let Ok(year @ 0..=9999) = u16::try_from(year) {
+        push_digits(out, year, 4);
+    } else {
+        // Outside RFC 3339's four digits: a sign and the whole year, as `time` writes it.
+        out.extend_from_slice(format!("{year:+05}").as_bytes());
+    }
+    out.push(b'-');
+    push_digits(out, u16::from(u8::from(date.month())), 2);
+    out.push(b'-');
+    push_digits(out, u16::from(date.day()), 2);
+    out.extend_from_slice(b"T00:00:00Z");
+}
+
+/// Appends the last `width` decimal digits of `value`, zero padded.
+fn push_digits(out: &mut Vec<u8>, value: u16, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u16.pow(place)) % 10;
+        // A digit is below 10, so it fits a byte.
+        #[allow(clippy::cast_possible_truncation)]
+        out.push(b'0' + digit as u8);
+    }
+}
+
+/// Appends `text` as a JSON string, exactly as serde_json writes it: plain text (the
+/// usual GUID or company name) is copied, anything needing an escape goes to serde_json.
+fn push_json_str(out: &mut Vec<u8>, text: &str) -> Result<(), serde_json::Error> {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        return serde_json::to_writer(out, text);
+    }
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+    Ok(())
 }
 
 fn added_fields(
@@ -119,29 +155,45 @@ pub fn finding_json(
     company: CompanyRef<'_>,
     kind: EventKind,
 ) -> Result<String, serde_json::Error> {
+    let out = finding_json_bytes(finding, company, kind)?;
+    // Built from a &str, ASCII and serde_json's output, so it is UTF-8.
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
+/// [`finding_json`] as bytes: the finding's text copied once, the added fields appended.
+fn finding_json_bytes(
+    finding: &Finding,
+    company: CompanyRef<'_>,
+    kind: EventKind,
+) -> Result<Vec<u8>, serde_json::Error> {
     let raw = finding.raw_json().trim_end();
     let Some(body) = raw.strip_suffix('}') else {
-        return finding.to_json_with(&added_fields(finding.first_seen(), company, kind));
+        return finding
+            .to_json_with(&added_fields(finding.first_seen(), company, kind))
+            .map(String::into_bytes);
     };
-    let mut out = Vec::with_capacity(raw.len() + 160 + company.guid.len());
+    let name_len = company.name.map_or(4, str::len);
+    let mut out = Vec::with_capacity(raw.len() + 140 + company.guid.len() + name_len);
     out.extend_from_slice(body.as_bytes());
     if !body.trim_start().trim_start_matches('{').trim().is_empty() {
         out.push(b',');
     }
     if let Some(date) = finding.first_seen() {
         out.extend_from_slice(b"\"_time\":\"");
-        out.extend_from_slice(midnight_rfc3339(date).as_bytes());
+        push_midnight_rfc3339(&mut out, date);
         out.extend_from_slice(b"\",");
     }
     out.extend_from_slice(b"\"_vendor\":\"Bitsight\",\"_product\":\"Bitsight\",\"company_guid\":");
-    serde_json::to_writer(&mut out, company.guid)?;
+    push_json_str(&mut out, company.guid)?;
     out.extend_from_slice(b",\"company_name\":");
-    serde_json::to_writer(&mut out, &company.name)?;
+    match company.name {
+        Some(name) => push_json_str(&mut out, name)?,
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"event_kind\":\"");
     out.extend_from_slice(kind.as_str().as_bytes());
     out.extend_from_slice(b"\"}");
-    // Built from a &str and serde_json's output, so it is UTF-8.
-    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
+    Ok(out)
 }
 
 /// The raw JSON event of an alert, with the same added fields (`_time` from `alert_date`).
@@ -180,7 +232,9 @@ impl Formatter {
         kind: EventKind,
     ) -> Result<Option<Bytes>, FormatError> {
         match self {
-            Self::Json => Ok(Some(Bytes::from(finding_json(finding, company, kind)?))),
+            Self::Json => Ok(Some(Bytes::from(finding_json_bytes(
+                finding, company, kind,
+            )?))),
             Self::Xdm(model) => {
                 let event: Map<String, Value> =
                     serde_json::from_str(&finding_json(finding, company, kind)?)?;
@@ -471,5 +525,37 @@ mod tests {
             proptest::prop_assert_eq!(event.signature_id(), "open_ports");
             proptest::prop_assert_eq!(event.get("bitsightEventKind"), Some("finding"));
         }
+
+        /// Law: the JSON event written straight after the finding's text is the one serde
+        /// writes ([`Finding::to_json_with`]), whatever the company's GUID and name and
+        /// the first-seen date.
+        #[test]
+        fn direct_json_event_is_serdes(
+            guid in "\\PC{0,12}|[\"\\\\\u{0}-\u{1f}a]{0,6}",
+            name in proptest::option::of("\\PC{0,12}|[\"\\\\\u{0}-\u{1f}a]{0,6}"),
+            days in 0i64..3_652_000,
+        ) {
+            let date = time::macros::date!(0000 - 01 - 01) + time::Duration::days(days);
+            let first_seen = format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day());
+            let json = serde_json::json!({"risk_vector": "spf", "first_seen": first_seen});
+            let finding = Finding::from_json("g", &json.to_string()).unwrap();
+            let company = CompanyRef { guid: &guid, name: name.as_deref() };
+            let direct = finding_json(&finding, company, EventKind::Finding).unwrap();
+            let added = added_fields(finding.first_seen(), company, EventKind::Finding);
+            proptest::prop_assert_eq!(direct, finding.to_json_with(&added).unwrap());
+        }
+    }
+
+    #[test]
+    fn midnight_is_rfc3339_utc() {
+        use time::macros::date;
+        assert_eq!(
+            midnight_rfc3339(date!(2026 - 11 - 20)),
+            "2026-11-20T00:00:00Z"
+        );
+        assert_eq!(
+            midnight_rfc3339(date!(0007 - 01 - 02)),
+            "0007-01-02T00:00:00Z"
+        );
     }
 }
