@@ -164,19 +164,22 @@ pub(crate) fn push_value(out: &mut Vec<u8>, text: &str) {
 }
 
 fn push_value_slow(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
     let mut run_start = 0;
-    for (index, byte) in text.bytes().enumerate() {
+    while let Some(at) = crate::scan::find_value_special(bytes, run_start) {
+        let byte = bytes.get(at).copied().unwrap_or_default();
         let letter = VALUE[usize::from(byte)];
         let replacement = if letter != 0 {
             ESCAPED[usize::from(letter)]
         } else if is_forbidden_control_byte(byte) {
             "\u{FFFD}"
         } else {
-            continue;
+            // A tab, kept as it is.
+            "\t"
         };
-        out.push_text(text.get(run_start..index).unwrap_or_default());
+        out.push_text(text.get(run_start..at).unwrap_or_default());
         out.push_text(replacement);
-        run_start = index + 1;
+        run_start = at + 1;
     }
     out.push_text(text.get(run_start..).unwrap_or_default());
 }

@@ -796,9 +796,9 @@ impl<'a> BuilderState<'a> {
     }
 
     /// Adds a text pair: cuts the value to the key's limit, then cleans and escapes it.
-    /// Kept out of line, like the other `add_` methods, so that a long chain of builder
-    /// calls stays small code.
-    #[inline(never)]
+    /// Inlined where the compiler finds it worth it (measured: fewer instructions than
+    /// keeping it out of line, more when forced inline everywhere).
+    #[inline]
     fn add_text(&mut self, def: &'static KeyDef, text: &str) {
         if text.is_empty() || self.error.is_some() {
             return;

@@ -50,6 +50,22 @@ pub(crate) fn find_value_stop(bytes: &[u8], from: usize) -> Option<usize> {
     )
 }
 
+/// The first byte at or after `from` that an extension value cannot hold as it is: a
+/// control character (tab included), DEL, `\\` or `=`.
+pub(crate) fn find_value_special(bytes: &[u8], from: usize) -> Option<usize> {
+    find(
+        bytes,
+        from,
+        |word| {
+            (word.wrapping_sub(ONES * 0x20) & !word & HIGH_BITS)
+                | equal_to(word, 0x7f)
+                | equal_to(word, b'\\')
+                | equal_to(word, b'=')
+        },
+        |byte| byte < 0x20 || matches!(byte, 0x7f | b'\\' | b'='),
+    )
+}
+
 /// The first control character other than tab (DEL included) at or after `from`.
 pub(crate) fn find_control(bytes: &[u8], from: usize) -> Option<usize> {
     let is_control = |byte: u8| byte.is_ascii_control() && byte != b'\t';
@@ -87,6 +103,7 @@ mod tests {
             };
             prop_assert_eq!(find_value_stop(&text, from), naive(|byte| matches!(byte, b' ' | b'\\' | b'=')));
             prop_assert_eq!(find_control(&text, from), naive(|byte| byte.is_ascii_control() && byte != b'\t'));
+            prop_assert_eq!(find_value_special(&text, from), naive(|byte| byte < 0x20 || matches!(byte, 0x7f | b'\\' | b'=')));
         }
     }
 }
