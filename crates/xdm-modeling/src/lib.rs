@@ -437,7 +437,9 @@ impl Model {
 
     /// The NDJSON fast path: reads one JSON object, models it and appends the record's
     /// JSON (no newline) to `out`. Returns whether a record was written (`false` when a
-    /// filter dropped the event). Columns the rule never reads are skipped unparsed.
+    /// filter dropped the event). The line is copied once and every string read from it
+    /// shares that copy; columns the rule never reads are checked but not built, and
+    /// text read unescaped is written out again without being scanned for escapes.
     ///
     /// # Errors
     /// [`LineError::Json`] when the text is not one JSON object, [`LineError::Apply`] as
