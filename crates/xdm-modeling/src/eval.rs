@@ -40,6 +40,7 @@ impl Frame {
         self.row.resize(slots, Value::Null);
         self.elements.clear();
         self.stack.clear();
+        self.scratch.clear();
         self.now_us = now_us;
     }
 }

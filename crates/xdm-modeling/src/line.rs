@@ -33,6 +33,14 @@ pub(crate) struct Scratch {
     items: Vec<Value>,
 }
 
+impl Scratch {
+    /// Drops what a reader that gave up left behind, keeping the buffers.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.items.clear();
+    }
+}
+
 impl<'a> Reader<'a> {
     pub(crate) fn new(line: &'a Arc<str>, scratch: &'a mut Scratch) -> Self {
         Reader::part(line, 0, line.len(), scratch)
@@ -45,8 +53,7 @@ impl<'a> Reader<'a> {
         end: usize,
         scratch: &'a mut Scratch,
     ) -> Self {
-        scratch.entries.clear();
-        scratch.items.clear();
+        scratch.clear();
         let bytes = buf.as_bytes();
         Reader {
             line: buf,
