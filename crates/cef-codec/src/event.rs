@@ -134,8 +134,14 @@ const EXTENSION_CAPACITY: usize = 512;
 /// An extension as CEF text, written pair by pair: keys as given (the caller validated
 /// them), values cleaned and escaped as they are added, so the text is final. It is kept
 /// as bytes so numbers are written without UTF-8 checks; everything appended is UTF-8.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct ExtensionText(Vec<u8>);
+
+impl fmt::Debug for ExtensionText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&String::from_utf8_lossy(&self.0), f)
+    }
+}
 
 impl ExtensionText {
     pub(crate) fn with_capacity(len: usize) -> ExtensionText {
@@ -1228,6 +1234,12 @@ mod tests {
             ancient_then_long.build().unwrap_err(),
             BuildError::TimeOutOfRange("rt")
         );
+    }
+
+    #[test]
+    fn a_builder_shows_its_extension_as_text() {
+        let debug = format!("{:?}", minimal().text(keys::MSG, "a=b"));
+        assert!(debug.contains(r#"extension: "msg=a\\=b""#), "{debug}");
     }
 
     #[test]
