@@ -105,25 +105,29 @@ impl Mapper {
         )
     }
 
+    /// Writes the event straight from its builder (no [`cef_codec::Event`] is made); on
+    /// error `out` is left as it was.
     fn write(
         &self,
-        event: Result<Event<'_>, BuildError>,
+        event: EventBuilder<'_>,
         kind: &'static str,
         id: Option<&str>,
         prefixed_in_legacy: bool,
         out: &mut Vec<u8>,
     ) -> Result<(), MappingError> {
-        let event = event.map_err(|source| MappingError {
-            kind,
-            id: id.unwrap_or("(without id)").to_owned(),
-            source,
-        })?;
+        let start = out.len();
         if self.options.legacy_prefix && prefixed_in_legacy && self.options.profile == Profile::Panw
         {
             out.extend_from_slice(LEGACY_PREFIX.as_bytes());
         }
-        event.encode_into(out);
-        Ok(())
+        event.encode_into(out).map_err(|source| {
+            out.truncate(start);
+            MappingError {
+                kind,
+                id: id.unwrap_or("(without id)").to_owned(),
+                source,
+            }
+        })
     }
 }
 

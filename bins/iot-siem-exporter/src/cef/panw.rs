@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use cef_codec::{BuildError, Event, EventBuilder, Severity, keys};
+use cef_codec::{EventBuilder, Severity, keys};
 use iot_security_api::{Alert, Device, FieldRef, Vulnerability};
 
 use super::value::{self, Leftovers};
@@ -159,7 +159,7 @@ fn customs<'a>(
     builder
 }
 
-pub(super) fn device(device: &Device) -> Result<Event<'_>, BuildError> {
+pub(super) fn device(device: &Device) -> EventBuilder<'_> {
     let mut leftovers = Leftovers::new();
     let mut builder = super::header(
         super::DEVICE_SIGNATURE,
@@ -184,10 +184,10 @@ pub(super) fn device(device: &Device) -> Result<Event<'_>, BuildError> {
         builder = builder.text(keys::DVCHOST, host);
     }
     builder = customs(builder, &DEVICE_CUSTOM, |name| device.field(name));
-    leftovers.into_msg(builder).build()
+    leftovers.into_msg(builder)
 }
 
-pub(super) fn alert(alert: &Alert) -> Result<Event<'_>, BuildError> {
+pub(super) fn alert(alert: &Alert) -> EventBuilder<'_> {
     let mut leftovers = Leftovers::new();
     let name = alert
         .name
@@ -259,10 +259,10 @@ pub(super) fn alert(alert: &Alert) -> Result<Event<'_>, BuildError> {
     if let Some(values) = alert.msg_field("values").filter(|v| !v.is_empty()) {
         builder = custom(builder, 1, "Values", value::plain(values));
     }
-    leftovers.into_msg(builder).build()
+    leftovers.into_msg(builder)
 }
 
-pub(super) fn vulnerability(vulnerability: &Vulnerability) -> Result<Event<'_>, BuildError> {
+pub(super) fn vulnerability(vulnerability: &Vulnerability) -> EventBuilder<'_> {
     let mut leftovers = Leftovers::new();
     let name = vulnerability
         .vulnerability_name
@@ -287,5 +287,5 @@ pub(super) fn vulnerability(vulnerability: &Vulnerability) -> Result<Event<'_>, 
     builder = customs(builder, &VULNERABILITY_CUSTOM, |name| {
         vulnerability.field(name)
     });
-    leftovers.into_msg(builder).build()
+    leftovers.into_msg(builder)
 }

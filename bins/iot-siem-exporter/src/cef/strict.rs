@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use cef_codec::keys::{self, LongKey, TextKey, TimeKey};
-use cef_codec::{BuildError, Event, EventBuilder, Severity};
+use cef_codec::{EventBuilder, Severity};
 use iot_security_api::{Alert, Device, FieldRef, Vulnerability};
 use serde_json::Value;
 
@@ -213,7 +213,7 @@ fn map<'a>(
     builder
 }
 
-pub(super) fn device(device: &Device) -> Result<Event<'_>, BuildError> {
+pub(super) fn device(device: &Device) -> EventBuilder<'_> {
     let mut leftovers = Leftovers::new();
     let builder = super::header(
         super::DEVICE_SIGNATURE,
@@ -221,10 +221,10 @@ pub(super) fn device(device: &Device) -> Result<Event<'_>, BuildError> {
         Severity::new(1).unwrap_or(Severity::LOW),
     );
     let builder = map(builder, DEVICE, device.fields(), &mut leftovers);
-    leftovers.into_msg(builder).build()
+    leftovers.into_msg(builder)
 }
 
-pub(super) fn alert(alert: &Alert) -> Result<Event<'_>, BuildError> {
+pub(super) fn alert(alert: &Alert) -> EventBuilder<'_> {
     let mut leftovers = Leftovers::new();
     let name = alert
         .name
@@ -249,10 +249,10 @@ pub(super) fn alert(alert: &Alert) -> Result<Event<'_>, BuildError> {
         Some(msg) => map(builder, ALERT_MSG, msg.fields(), &mut leftovers),
         None => builder,
     };
-    leftovers.into_msg(builder).build()
+    leftovers.into_msg(builder)
 }
 
-pub(super) fn vulnerability(vulnerability: &Vulnerability) -> Result<Event<'_>, BuildError> {
+pub(super) fn vulnerability(vulnerability: &Vulnerability) -> EventBuilder<'_> {
     let mut leftovers = Leftovers::new();
     let name = vulnerability
         .vulnerability_name
@@ -271,5 +271,5 @@ pub(super) fn vulnerability(vulnerability: &Vulnerability) -> Result<Event<'_>, 
         vulnerability.fields().filter(skip_header),
         &mut leftovers,
     );
-    leftovers.into_msg(builder).build()
+    leftovers.into_msg(builder)
 }
