@@ -27,5 +27,8 @@ for bitsight_format in json xdm cef; do
 done
 
 exec {BITSIGHT_SERVE[1]}>&-
+# "requests N": API requests the three runs made (pages, company lists, ...).
+read -r _ bitsight_requests <&"${BITSIGHT_SERVE[0]}" || true
 wait "$BITSIGHT_SERVE_PID" 2>/dev/null || true
+figure bitsight_collect_api_requests_per_run "$(( ${bitsight_requests:-0} / 3 ))" requests
 rm -rf "$bitsight_dir"

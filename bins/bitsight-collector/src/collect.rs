@@ -33,8 +33,9 @@ use crate::format::{CompanyRef, EventKind, Formatter};
 const PAGE_OVERLAP: u64 = 8;
 /// Restarts of one stream in one cycle before it gives up (the set keeps shifting).
 const MAX_RESTARTS: u32 = 20;
-/// Records buffered between the fetching tasks and the delivery loop.
-const CHANNEL_CAPACITY: usize = 2048;
+/// Records buffered between the fetching tasks and the delivery loop. The batch being
+/// filled is the real buffer; this only smooths the hand-over, so it stays small.
+const CHANNEL_CAPACITY: usize = 512;
 
 /// A company to collect.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -224,7 +224,7 @@ pub struct BenchPortfolio {
 /// a process of its own. Writes into `dir` the token (`token`) and one config per
 /// format (`json.toml`, `xdm.toml`, `cef.toml`: output `out.FORMAT`, state
 /// `state-FORMAT/`), then calls `ready` with the number of findings served and serves
-/// until `until` completes.
+/// until `until` completes. Returns the number of requests answered.
 ///
 /// # Errors
 /// `dir` cannot be written or no loopback port is free.
@@ -233,7 +233,7 @@ pub async fn serve_for_bench(
     dir: &std::path::Path,
     ready: impl FnOnce(u64),
     until: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let portfolio = portfolio(spec.companies, spec.findings_per_company, spec.seed);
     let expected = u64::try_from(portfolio.total_findings()).unwrap_or(u64::MAX);
@@ -258,8 +258,9 @@ pub async fn serve_for_bench(
     }
     ready(expected);
     until.await;
+    let requests = server.requests();
     server.shutdown().await;
-    Ok(())
+    Ok(requests)
 }
 
 fn toml_string(text: &str) -> String {

@@ -54,7 +54,8 @@ enum Command {
         file: Option<PathBuf>,
     },
     /// Serve a synthetic portfolio until stdin closes, for benchmarks: writes DIR/token
-    /// and DIR/{json,xdm,cef}.toml for `run --once`, then says `ready N` on stdout.
+    /// and DIR/{json,xdm,cef}.toml for `run --once`, then says `ready N` (findings) on
+    /// stdout; at the end, `requests N` (requests answered).
     #[command(hide = true)]
     ServeSynthetic {
         /// Where the token, the configs, their outputs and states go.
@@ -236,13 +237,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 // Any end of stdin, clean or not, ends the serving.
                 let _ = tokio::io::AsyncReadExt::read_to_end(&mut stdin, &mut ignored).await;
             };
-            demo::serve_for_bench(
+            let requests = demo::serve_for_bench(
                 spec,
                 &dir,
                 |served| print_stdout(&format!("ready {served}\n")),
                 stdin_closed,
             )
             .await?;
+            print_stdout(&format!("requests {requests}\n"));
             Ok(true)
         }
     }
