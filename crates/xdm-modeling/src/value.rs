@@ -332,10 +332,16 @@ impl Object {
 
 fn has_repeated_key(entries: &[(Text, Value)]) -> bool {
     if entries.len() <= 16 {
-        return entries
-            .iter()
-            .enumerate()
-            .any(|(i, (k, _))| entries[..i].iter().any(|(seen, _)| seen == k));
+        // Each key's text taken once, then compared pairwise.
+        let mut seen = [""; 16];
+        for (i, (key, _)) in entries.iter().enumerate() {
+            let key = key.as_str();
+            if seen[..i].contains(&key) {
+                return true;
+            }
+            seen[i] = key;
+        }
+        return false;
     }
     let mut seen = std::collections::HashSet::with_capacity(entries.len());
     entries.iter().any(|(k, _)| !seen.insert(k.as_str()))
