@@ -1,9 +1,11 @@
 # cef-codec: encode and decode a realistic 15-field IoT Security device event (criterion,
 # pinned to one core), beside Python cefevent writing the same record in the same run.
-# The headline cef_encode is what a caller pays per record: typed values in, bytes out
-# (cef-codec's builder writing straight into the caller's buffer, EventBuilder::encode_into,
-# against cefevent's set_field()s + build_cef(), both escaping as they go).
-# cef_encode_via_event is the same record through build() and Event::encode_into.
+# The headline cef_encode is what a bulk caller pays per record: typed values in, bytes out
+# (cef-codec's fastest path, a HeaderTemplate made once per run writing each event straight
+# into the caller's buffer, against cefevent's set_field()s + build_cef(), both escaping as
+# they go); cef_encode_instructions counts it under callgrind (repeatable under load).
+# cef_encode_from_builder is the same record from an EventBuilder per event
+# (EventBuilder::encode_into), cef_encode_via_event through build() and Event::encode_into.
 # cef_encode_prebuilt is writing an already built event, which in
 # cef-codec is a copy of escaped text; cefevent's peer for it formats an event whose fields
 # are already set.
@@ -11,10 +13,20 @@ cargo bench -q -p cef-codec --bench cef --no-run >&2
 taskset -c 0 cargo bench -q -p cef-codec --bench cef -- --warm-up-time 1 --measurement-time 5 >&2
 cef_encode=$(criterion_rate cef/encode 1)
 figure cef_encode "$cef_encode" events/s
+figure cef_encode_from_builder "$(criterion_rate cef/encode_from_builder 1)" events/s
 figure cef_encode_via_event "$(criterion_rate cef/encode_via_event 1)" events/s
 figure cef_encode_prebuilt "$(criterion_rate cef/encode_prebuilt 1)" events/s
 figure cef_decode "$(criterion_rate cef/decode 1)" events/s
 figure cef_decode_lenient "$(criterion_rate cef/decode_lenient 1)" events/s
+if command -v valgrind >/dev/null; then
+  cargo build -q --release -p cef-codec --example encode_many >&2
+  for path in template builder; do
+    instructions=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+      --toggle-collect="encode_many::encode_$path" target/release/examples/encode_many "$path" 10000 2>&1 |
+      awk '/Collected :/ { print $4 }')
+    figure "cef_encode_${path}_instructions" "$((instructions / 10000))" instructions/event
+  done
+fi
 
 cef_python=$(python_venv cefevent)
 read -r cef_py_encode_prebuilt cef_py_encode < <(taskset -c 0 "$cef_python" - <<'PY'

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::net::Ipv4Addr;
 
-use cef_codec::{Decoder, Event, EventBuilder, MacAddress, Severity, keys};
+use cef_codec::{Decoder, Event, EventBuilder, HeaderTemplate, MacAddress, Severity, keys};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use time::macros::datetime;
 
@@ -45,9 +45,42 @@ fn cef(c: &mut Criterion) {
     let mut group = c.benchmark_group("cef");
     group.throughput(Throughput::Elements(1));
     let mut out = Vec::with_capacity(512);
-    // What a caller pays per record: typed values in, CEF bytes out (escaping happens here),
-    // through the bulk entry point, the builder writing straight into the caller's buffer.
+    // What a bulk caller pays per record: typed values in, CEF bytes out (escaping happens
+    // here), through the fastest path, a HeaderTemplate made once for the run writing each
+    // event straight into the caller's buffer.
+    let template = HeaderTemplate::new("PaloAltoNetworks", "PANWIOT", "1.0").unwrap();
+    let severity = Severity::new(1).unwrap();
     group.bench_function("encode", |b| {
+        b.iter(|| {
+            out.clear();
+            template
+                .event(&mut out, "asset", "Asset Identification", severity)
+                .text(keys::DEVICE_EXTERNAL_ID, "a4:5e:60:c2:11:01")
+                .text(keys::DVCHOST, "infusion-pump-03")
+                .ipv4(keys::SRC, Ipv4Addr::new(10, 12, 40, 7))
+                .mac(
+                    keys::DVCMAC,
+                    MacAddress([0xa4, 0x5e, 0x60, 0xc2, 0x11, 0x01]),
+                )
+                .label(keys::CS1, "Profile")
+                .text(keys::CS1, black_box("BD Alaris Infusion Pump"))
+                .label(keys::CS2, "Category")
+                .text(keys::CS2, "Infusion System")
+                .label(keys::CS3, "Vendor")
+                .text(keys::CS3, "Becton, Dickinson and Company")
+                .label(keys::CS4, "Site")
+                .text(keys::CS4, black_box("Ward 3 = East wing"))
+                .time(keys::RT, datetime!(2026-11-24 04:00:00.250 UTC))
+                .label(keys::CN1, "Risk score")
+                .long(keys::CN1, 72)
+                .finish()
+                .unwrap();
+            black_box(&out);
+        });
+    });
+    // The same record from a builder each time, written straight into the buffer
+    // (EventBuilder::encode_into): the whole header is checked and escaped per event.
+    group.bench_function("encode_from_builder", |b| {
         b.iter(|| {
             out.clear();
             iot_device(

@@ -129,7 +129,7 @@ fn header_len(fields: &[Cow<'_, str>; 5]) -> usize {
 
 /// Room the builder reserves for an extension when its first pair is added: a typical
 /// event's extension fits, rather than growing the text 8, 16, 32... bytes at a time.
-const EXTENSION_CAPACITY: usize = 512;
+pub(crate) const EXTENSION_CAPACITY: usize = 512;
 
 /// An extension as CEF text, written pair by pair: keys as given (the caller validated
 /// them), values cleaned and escaped as they are added, so the text is final. It is kept
@@ -547,11 +547,11 @@ struct BuilderState<'a> {
 }
 
 /// The header's length limits, in characters.
-const VENDOR_MAX: usize = 63;
-const PRODUCT_MAX: usize = 63;
-const DEVICE_VERSION_MAX: usize = 31;
-const SIGNATURE_ID_MAX: usize = 1023;
-const NAME_MAX: usize = 512;
+pub(crate) const VENDOR_MAX: usize = 63;
+pub(crate) const PRODUCT_MAX: usize = 63;
+pub(crate) const DEVICE_VERSION_MAX: usize = 31;
+pub(crate) const SIGNATURE_ID_MAX: usize = 1023;
+pub(crate) const NAME_MAX: usize = 512;
 
 /// An event whose every check passed, ready to be written.
 struct Checked<'a> {
@@ -948,7 +948,7 @@ pub(crate) fn clean_header(text: Cow<'_, str>) -> Cow<'_, str> {
 
 /// Applies the length policy to a header field: counts characters, and cuts on a character
 /// boundary.
-fn fit<'a>(
+pub(crate) fn fit<'a>(
     field: &'static str,
     text: Cow<'a, str>,
     max: usize,

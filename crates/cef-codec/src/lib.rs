@@ -6,11 +6,39 @@
 //! address), then write it with [`Event::encode_into`] (appends to your buffer, allocates
 //! nothing per field) or [`Display`](std::fmt::Display). Read lines back with [`Decoder`].
 //!
-//! **For bulk work, write straight from the builder** with
+//! **The fastest path, for bulk work, is a [`HeaderTemplate`]**: the vendor, product and
+//! device version (with the CEF version, length policy and time format) are checked, cut and
+//! escaped once per run, and [`HeaderTemplate::event`] writes each event straight into your
+//! buffer, pair by pair as its [`EventWriter`] methods are called, allocating nothing. It
+//! writes exactly what the builder writes, or returns the builder's error and leaves the
+//! buffer as it was:
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use cef_codec::{keys, HeaderTemplate, Severity};
+//!
+//! let template = HeaderTemplate::new("PaloAltoNetworks", "PANWIOT", "1.0")?;
+//! let mut out = Vec::new();
+//! for (host, address) in [("pump-1", [10, 1, 2, 3]), ("pump|2", [10, 1, 2, 4])] {
+//!     template
+//!         .event(&mut out, "asset", "Asset Identification", Severity::new(1)?)
+//!         .text(keys::DVCHOST, host)
+//!         .ipv4(keys::SRC, Ipv4Addr::from(address))
+//!         .finish()?;
+//!     out.push(b'\n');
+//! }
+//! assert_eq!(
+//!     String::from_utf8(out)?,
+//!     "CEF:0|PaloAltoNetworks|PANWIOT|1.0|asset|Asset Identification|1|dvchost=pump-1 src=10.1.2.3\n\
+//!      CEF:0|PaloAltoNetworks|PANWIOT|1.0|asset|Asset Identification|1|dvchost=pump|2 src=10.1.2.4\n"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! When the header changes from event to event, write straight from the builder with
 //! [`EventBuilder::encode_into`]: it appends exactly what `build()?.encode_into(out)`
 //! appends (or returns the same error, leaving `out` as it was) without making an
-//! [`Event`], so a record costs the escaping and copying of its text. Reuse one buffer
-//! across records.
+//! [`Event`]. Reuse one buffer across records. An event, and the same line from the builder:
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -100,10 +128,12 @@ pub mod keys;
 mod mac;
 mod scan;
 mod severity;
+mod template;
 mod timestamp;
 
 pub use decode::{DecodeError, DecodeErrorKind, Decoder, split_syslog_header};
 pub use event::{BuildError, CefVersion, Event, EventBuilder, LengthPolicy};
 pub use mac::{MacAddress, ParseMacError};
 pub use severity::{Band, ParseSeverityError, Severity, SeverityOutOfRange};
+pub use template::{EventWriter, HeaderTemplate, TemplateOptions};
 pub use timestamp::{TimeFormat, TimestampError, parse_timestamp};

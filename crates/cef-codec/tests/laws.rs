@@ -5,7 +5,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use cef_codec::keys::{self, Key, KeyKind};
 use cef_codec::{
-    Band, CefVersion, Decoder, Event, EventBuilder, LengthPolicy, MacAddress, Severity, TimeFormat,
+    Band, BuildError, CefVersion, Decoder, Event, EventBuilder, EventWriter, HeaderTemplate,
+    LengthPolicy, MacAddress, Severity, TemplateOptions, TimeFormat,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -261,6 +262,118 @@ fn twisted<'a>(spec: &'a Spec, twists: &[(prop::sample::Index, Twist)]) -> Event
     builder
 }
 
+/// Header text for a template: usually tricky, sometimes over the vendor, product, device
+/// version or name limits.
+fn header_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => tricky_text(),
+        1 => "[a-zé|\\\\\n]{25,70}",
+        1 => "[a-zé=]{505,520}",
+    ]
+}
+
+fn add_to_writer<'o>(writer: EventWriter<'o>, field: &Field) -> EventWriter<'o> {
+    match field {
+        Field::Text(k, v) => writer.text(*k, v),
+        Field::Vendor(k, v) => writer.vendor_field(k, v),
+        Field::Label(def, v) => match def.kind() {
+            KeyKind::Text { .. } => writer.label(keys::CS1, v),
+            KeyKind::Long => writer.label(keys::CN2, v),
+            KeyKind::Float => writer.label(keys::CFP3, v),
+            KeyKind::Ipv6 => writer.label(keys::C6A4, v),
+            _ if def.name() == "flexDate1" => writer.label(keys::FLEX_DATE1, v),
+            _ => writer.label(keys::DEVICE_CUSTOM_DATE2, v),
+        },
+        Field::Int(k, v) => writer.int(*k, *v),
+        Field::Port(k, v) => writer.port(*k, *v),
+        Field::Long(k, v) => writer.long(*k, *v),
+        Field::Float(k, v) => writer.float(*k, *v),
+        Field::Ipv4(k, v) => writer.ipv4(*k, *v),
+        Field::Ipv6(k, v) => writer.ipv6(*k, *v),
+        Field::Mac(k, v) => writer.mac(*k, MacAddress(*v)),
+        Field::Time(k, v) => writer.time(*k, millis(*v)),
+    }
+}
+
+/// A mistake in a method call, or a time the text format cannot write, as the template
+/// path can meet them (its settings are fixed, and it has no unset header field).
+fn writer_twist() -> impl Strategy<Value = Twist> {
+    prop_oneof![
+        1 => Just(Twist::NotFinite),
+        1 => Just(Twist::InvalidVendorKey),
+        1 => Just(Twist::DictionaryKeyAsVendorKey),
+        1 => Just(Twist::NoLabelSlot),
+        2 => (-377_705_116_800_000i64..-62_135_596_800_001).prop_map(Twist::AncientTime),
+    ]
+}
+
+/// Writes the spec with a template into `out`, and builds it with a builder set up the same
+/// way, each twist applied to both after the field its index picks. The outer error is the
+/// template's own, which leaves the builder untwisted.
+fn template_and_builder<'a>(
+    spec: &'a Spec,
+    reject: bool,
+    twists: &[(prop::sample::Index, Twist)],
+    out: &mut Vec<u8>,
+) -> (Result<Result<(), BuildError>, BuildError>, EventBuilder<'a>) {
+    let policy = if reject {
+        LengthPolicy::Reject
+    } else {
+        LengthPolicy::Truncate
+    };
+    let mut builder = header(spec, None).length_policy(policy);
+    let [vendor, product, version, id, name] = &spec.header;
+    let options = TemplateOptions::default()
+        .cef_version(if spec.v1 {
+            CefVersion::V1
+        } else {
+            CefVersion::V0
+        })
+        .length_policy(policy)
+        .time_format(if spec.text_times {
+            TimeFormat::Text
+        } else {
+            TimeFormat::EpochMillis
+        });
+    let template = match HeaderTemplate::with_options(vendor, product, version, options) {
+        Ok(template) => template,
+        Err(error) => return (Err(error), spec.fields.iter().fold(builder, add)),
+    };
+    let mut writer = template.event(out, id, name, spec.severity);
+    for at in 0..=spec.fields.len() {
+        for (_, twist) in twists
+            .iter()
+            .filter(|(index, _)| index.index(spec.fields.len() + 1) == at)
+        {
+            (builder, writer) = match twist {
+                Twist::NotFinite => (
+                    builder.float(keys::CFP1, f64::NAN),
+                    writer.float(keys::CFP1, f64::NAN),
+                ),
+                Twist::InvalidVendorKey => (
+                    builder.vendor_field("bad key", "x"),
+                    writer.vendor_field("bad key", "x"),
+                ),
+                Twist::DictionaryKeyAsVendorKey => (
+                    builder.vendor_field("msg", "x"),
+                    writer.vendor_field("msg", "x"),
+                ),
+                Twist::NoLabelSlot => (builder.label(keys::SRC, "x"), writer.label(keys::SRC, "x")),
+                Twist::AncientTime(at) => (
+                    builder.time(keys::END, millis(*at)),
+                    writer.time(keys::END, millis(*at)),
+                ),
+                _ => (builder, writer),
+            };
+        }
+        if let Some(field) = spec.fields.get(at) {
+            builder = add(builder, field);
+            writer = add_to_writer(writer, field);
+        }
+    }
+    (Ok(writer.finish()), builder)
+}
+
 /// Positions of the `|` that are not escaped, reading escapes as pairs.
 fn unescaped_pipes(line: &[u8]) -> Vec<usize> {
     let mut pipes = Vec::new();
@@ -313,6 +426,29 @@ proptest! {
                 prop_assert_eq!(direct.as_slice(), b"earlier bytes stay ".as_slice());
             }
             (written, built) => prop_assert!(false, "encode_into: {:?}, build: {:?}", written, built),
+        }
+    }
+
+    #[test]
+    fn a_template_writes_what_the_builder_writes(
+        (spec, reject) in (spec(), [header_text(), header_text(), header_text(), header_text(), header_text()], any::<bool>())
+            .prop_map(|(spec, header, reject)| (Spec { header, ..spec }, reject)),
+        twists in prop::collection::vec((any::<prop::sample::Index>(), writer_twist()), 0..3),
+    ) {
+        let mut written = b"earlier bytes stay ".to_vec();
+        let (result, builder) = template_and_builder(&spec, reject, &twists, &mut written);
+        let mut line = b"earlier bytes stay ".to_vec();
+        let built = builder.encode_into(&mut line);
+        match (result, built) {
+            (Ok(Ok(())), Ok(())) => prop_assert_eq!(written, line),
+            // A refused template is refused when it is made, before any pair is added: the
+            // builder with the same header and pairs refuses it the same way.
+            (Ok(Err(template_error)) | Err(template_error), Err(builder_error)) => {
+                prop_assert_eq!(template_error, builder_error);
+                prop_assert_eq!(written.as_slice(), b"earlier bytes stay ".as_slice());
+                prop_assert_eq!(line.as_slice(), b"earlier bytes stay ".as_slice());
+            }
+            (result, built) => prop_assert!(false, "template: {:?}, builder: {:?}", result, built),
         }
     }
 
