@@ -29,7 +29,7 @@ use crate::config::{Auth, ClientConfig, MAX_PAGE_SIZE, ScmCredentials};
 use crate::error::{ApiError, ConfigError, Place};
 use crate::model::{Alert, Device, Vulnerability};
 use crate::page::{ListRecord, PageError};
-use crate::query::{AlertQuery, DeviceQuery, Params, VulnerabilityQuery};
+use crate::query::{AlertQuery, DeviceQuery, MAX_OFFSET, Params, VulnerabilityQuery};
 use crate::time_format::parse_http_date;
 
 /// The endpoints below the API prefix.
@@ -234,6 +234,12 @@ impl Client {
         })
     }
 
+    /// Records asked for per list page (`pagelength`): a resumed export starts at a
+    /// multiple of it, so its pages are the ones a run from the start would read.
+    pub fn page_size(&self) -> u32 {
+        self.inner.page_size
+    }
+
     /// The API root every endpoint is joined to, such as
     /// `https://acme.iot.paloaltonetworks.com/pub/v4.0/`.
     pub fn api_base(&self) -> &Url {
@@ -243,19 +249,19 @@ impl Client {
     /// Every device, page by page (`device/list`), sorted by MAC address.
     /// [`Records::total`] gives the API's count for a progress display.
     pub fn devices(&self, query: &DeviceQuery) -> Records<Device> {
-        self.list(Endpoint::DeviceList, query.params())
+        self.list(Endpoint::DeviceList, query.params(), query.offset)
     }
 
     /// Every alert, page by page (`alert/list`), oldest first by default.
     /// [`Records::total`] gives the API's count for a progress display.
     pub fn alerts(&self, query: &AlertQuery) -> Records<Alert> {
-        self.list(Endpoint::AlertList, query.params())
+        self.list(Endpoint::AlertList, query.params(), query.offset)
     }
 
     /// Every vulnerability instance, page by page (`vulnerability/list?groupby=device`).
     /// [`Records::total`] gives the API's count, when it sends one.
     pub fn vulnerabilities(&self, query: &VulnerabilityQuery) -> Records<Vulnerability> {
-        self.list(Endpoint::VulnerabilityList, query.params())
+        self.list(Endpoint::VulnerabilityList, query.params(), query.offset)
     }
 
     /// One device by its id (MAC address, or IP for static-IP devices), with details.
@@ -322,16 +328,24 @@ impl Client {
             .map(drop)
     }
 
-    fn list<R>(&self, endpoint: Endpoint, params: Params) -> Records<R>
+    fn list<R>(&self, endpoint: Endpoint, params: Params, offset: u64) -> Records<R>
     where
         R: ListRecord + Send + 'static,
     {
         let total = Arc::new(AtomicU64::new(UNKNOWN_TOTAL));
+        let invalid_offset = (offset > MAX_OFFSET).then_some(ApiError::InvalidOffset {
+            place: Place {
+                endpoint: endpoint.path(),
+                offset: Some(offset),
+            },
+            max: MAX_OFFSET,
+        });
         let pager = Pager {
             client: self.clone(),
             endpoint,
             params,
-            offset: 0,
+            offset,
+            invalid_offset,
             buffer: Vec::new().into_iter(),
             done: false,
             seen: HashSet::new(),
@@ -348,6 +362,10 @@ impl Client {
                 }
                 if pager.done {
                     return None;
+                }
+                if let Some(error) = pager.invalid_offset.take() {
+                    pager.done = true;
+                    return Some((Err(error), pager));
                 }
                 if let Err(error) = pager.fetch().await {
                     pager.done = true;
@@ -703,7 +721,10 @@ struct Pager<R> {
     client: Client,
     endpoint: Endpoint,
     params: Params,
+    /// The offset of the next page to fetch.
     offset: u64,
+    /// The error of a start offset past [`MAX_OFFSET`], yielded instead of any page.
+    invalid_offset: Option<ApiError>,
     buffer: std::vec::IntoIter<R>,
     done: bool,
     /// Hashes of the identities already yielded: 8 bytes a record, so a record set that
@@ -752,7 +773,7 @@ impl<R: ListRecord> Pager<R> {
             .full_page_bytes
             .is_some_and(|full| body.len() >= full / 10 * 9)
         {
-            let next = self.offset + u64::from(page_size);
+            let next = self.offset.saturating_add(u64::from(page_size));
             self.prefetched = Some(tokio::spawn(self.clone_request(next)));
         }
         let page = R::decode_page(&body).map_err(|error| match error {
@@ -788,7 +809,7 @@ impl<R: ListRecord> Pager<R> {
         {
             request.abort();
         }
-        self.offset += u64::from(page_size);
+        self.offset = self.offset.saturating_add(u64::from(page_size));
         self.buffer = fresh.into_iter();
         Ok(())
     }

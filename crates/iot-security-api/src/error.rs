@@ -130,6 +130,15 @@ pub enum ApiError {
         /// What went wrong (never the secret).
         message: String,
     },
+    /// A list query asked to start past [`MAX_OFFSET`](crate::MAX_OFFSET); no request
+    /// was sent.
+    #[error("{place}: the start offset is larger than the largest allowed, {max}")]
+    InvalidOffset {
+        /// The list, and the offset asked for.
+        place: Place,
+        /// The largest offset allowed.
+        max: u64,
+    },
 }
 
 impl ApiError {
@@ -140,7 +149,8 @@ impl ApiError {
             | Self::Status { place, .. }
             | Self::Transport { place, .. }
             | Self::Decode { place, .. }
-            | Self::MissingList { place, .. } => Some(*place),
+            | Self::MissingList { place, .. }
+            | Self::InvalidOffset { place, .. } => Some(*place),
             Self::Token { .. } => None,
         }
     }

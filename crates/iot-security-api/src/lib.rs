@@ -127,7 +127,7 @@ pub use lenient::FieldRef;
 pub use model::{Alert, AlertMsg, Device, Record, Vulnerability};
 pub use page::{Page, PageError};
 pub use query::{
-    AlertQuery, AlertSortField, DeviceQuery, SortDirection, VulnerabilityQuery,
+    AlertQuery, AlertSortField, DeviceQuery, MAX_OFFSET, SortDirection, VulnerabilityQuery,
     VulnerabilitySeverity, VulnerabilityStatus,
 };
 pub use secret::Secret;

@@ -23,6 +23,11 @@ impl SortDirection {
     }
 }
 
+/// The largest list offset a query may start at (`i64::MAX`): no list is that long, it
+/// fits the API's integer parameters, and adding page lengths to it while paging cannot
+/// overflow.
+pub const MAX_OFFSET: u64 = i64::MAX.unsigned_abs();
+
 /// Query parameters as sent on the wire.
 pub(crate) type Params = Vec<(&'static str, String)>;
 
@@ -37,6 +42,9 @@ pub struct DeviceQuery {
     pub traffic_restricted: Option<bool>,
     /// Order by MAC address (the only sort field the API has); ascending by default.
     pub sort_direction: SortDirection,
+    /// Where the list starts (the first request's `offset`); 0 by default. See
+    /// [`DeviceQuery::starting_at`].
+    pub offset: u64,
 }
 
 impl Default for DeviceQuery {
@@ -46,11 +54,22 @@ impl Default for DeviceQuery {
             stime: None,
             traffic_restricted: None,
             sort_direction: SortDirection::Asc,
+            offset: 0,
         }
     }
 }
 
 impl DeviceQuery {
+    /// The same query, paged from record `offset` of the list (0 is its first record)
+    /// instead of its start: a resumed export asks for the page it stopped in rather
+    /// than reading everything before it again. Paging goes on from there page by page
+    /// and stops on a short page, as from the start. An offset past [`MAX_OFFSET`] makes
+    /// the stream's first item [`ApiError::InvalidOffset`](crate::ApiError::InvalidOffset).
+    #[must_use]
+    pub fn starting_at(self, offset: u64) -> Self {
+        Self { offset, ..self }
+    }
+
     pub(crate) fn params(&self) -> Params {
         let mut params = vec![
             ("detail", self.detail.to_string()),
@@ -95,6 +114,9 @@ pub struct AlertQuery {
     pub sort_field: AlertSortField,
     /// Sort direction; ascending by default.
     pub sort_direction: SortDirection,
+    /// Where the list starts (the first request's `offset`); 0 by default. See
+    /// [`AlertQuery::starting_at`].
+    pub offset: u64,
 }
 
 impl Default for AlertQuery {
@@ -106,11 +128,19 @@ impl Default for AlertQuery {
             resolved: None,
             sort_field: AlertSortField::Date,
             sort_direction: SortDirection::Asc,
+            offset: 0,
         }
     }
 }
 
 impl AlertQuery {
+    /// The same query, paged from record `offset` of the list; see
+    /// [`DeviceQuery::starting_at`].
+    #[must_use]
+    pub fn starting_at(self, offset: u64) -> Self {
+        Self { offset, ..self }
+    }
+
     pub(crate) fn params(&self) -> Params {
         let sort_field = match self.sort_field {
             AlertSortField::Date => "date",
@@ -175,9 +205,19 @@ pub struct VulnerabilityQuery {
     pub name: Option<String>,
     /// Only this device.
     pub deviceid: Option<String>,
+    /// Where the list starts (the first request's `offset`); 0 by default. See
+    /// [`VulnerabilityQuery::starting_at`].
+    pub offset: u64,
 }
 
 impl VulnerabilityQuery {
+    /// The same query, paged from record `offset` of the list; see
+    /// [`DeviceQuery::starting_at`].
+    #[must_use]
+    pub fn starting_at(self, offset: u64) -> Self {
+        Self { offset, ..self }
+    }
+
     pub(crate) fn params(&self) -> Params {
         let mut params = vec![("groupby", "device".to_owned())];
         if let Some(stime) = self.stime {

@@ -11,8 +11,9 @@ use futures::StreamExt;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use iot_security_api::{
-    AlertQuery, ApiError, Auth, Client, ConfigError, DeviceQuery, ReportStatus, ScmCredentials,
-    Secret, StatusReport, VulnerabilityQuery, VulnerabilitySeverity, VulnerabilityStatus,
+    AlertQuery, ApiError, Auth, Client, ConfigError, DeviceQuery, MAX_OFFSET, ReportStatus,
+    ScmCredentials, Secret, StatusReport, VulnerabilityQuery, VulnerabilitySeverity,
+    VulnerabilityStatus,
 };
 use time::macros::datetime;
 
@@ -192,6 +193,135 @@ async fn paging_never_trusts_the_total_and_stops_on_a_short_page() {
     assert_eq!(ids, ["a", "b", "c"]);
     first.assert_calls_async(1).await;
     second.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_list_started_at_an_offset_pages_on_from_it_and_still_dedupes() {
+    let server = MockServer::start_async().await;
+    let mut cfg = config(&server.base_url());
+    cfg.page_size = 2;
+    let from_start = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pub/v4.0/device/list")
+                .query_param("offset", "0");
+            then.status(200).body(device_page(["a".into(), "b".into()]));
+        })
+        .await;
+    let mut pages = Vec::new();
+    // The set shifted by one between the first two pages: `f` comes again.
+    for (offset, ids) in [
+        ("4", vec!["e", "f"]),
+        ("6", vec!["f", "g"]),
+        ("8", vec!["h"]),
+    ] {
+        let page = device_page(ids.into_iter().map(str::to_owned));
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(GET)
+                    .path("/pub/v4.0/device/list")
+                    .query_param("offset", offset)
+                    .query_param("pagelength", "2");
+                then.status(200).body(page);
+            })
+            .await;
+        pages.push(mock);
+    }
+    let client = Client::new(cfg).unwrap();
+    assert_eq!(client.page_size(), 2);
+    let query = DeviceQuery::default().starting_at(4);
+    let (devices, error) = bounded(drain(client.devices(&query))).await;
+    assert!(error.is_none(), "{error:?}");
+    let ids: Vec<_> = devices
+        .iter()
+        .map(|d| d.deviceid.clone().unwrap())
+        .collect();
+    assert_eq!(ids, ["e", "f", "g", "h"]);
+    from_start.assert_calls_async(0).await;
+    for page in pages {
+        page.assert_calls_async(1).await;
+    }
+}
+
+#[tokio::test]
+async fn alert_and_vulnerability_lists_send_their_start_offset() {
+    let server = MockServer::start_async().await;
+    let alerts = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pub/v4.0/alert/list")
+                .query_param("offset", "3000")
+                .query_param("pagelength", "1000");
+            then.status(200).body(r#"{"items":[]}"#);
+        })
+        .await;
+    let vulnerabilities = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pub/v4.0/vulnerability/list")
+                .query_param("offset", "7000")
+                .query_param("groupby", "device");
+            then.status(200).body(r#"{"items":[]}"#);
+        })
+        .await;
+    let client = Client::new(config(&server.base_url())).unwrap();
+    let query = AlertQuery::default().starting_at(3_000);
+    assert_eq!(query.offset, 3_000);
+    let (records, error) = bounded(drain(client.alerts(&query))).await;
+    assert!(records.is_empty() && error.is_none(), "{error:?}");
+    let query = VulnerabilityQuery {
+        offset: 7_000,
+        ..VulnerabilityQuery::default()
+    };
+    let (records, error) = bounded(drain(client.vulnerabilities(&query))).await;
+    assert!(records.is_empty() && error.is_none(), "{error:?}");
+    alerts.assert_calls_async(1).await;
+    vulnerabilities.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_start_offset_past_the_largest_fails_without_a_request() {
+    let server = MockServer::start_async().await;
+    let largest = MAX_OFFSET.to_string();
+    let any = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/pub/v4.0/device/list")
+                .query_param("offset", largest.as_str());
+            then.status(200).body(device_page(["a".into()]));
+        })
+        .await;
+    let client = Client::new(config(&server.base_url())).unwrap();
+    for offset in [MAX_OFFSET + 1, u64::MAX] {
+        let query = DeviceQuery::default().starting_at(offset);
+        let (devices, error) = bounded(drain(client.devices(&query))).await;
+        assert!(devices.is_empty());
+        let error = error.expect("an invalid offset fails");
+        assert!(
+            matches!(
+                error,
+                ApiError::InvalidOffset {
+                    max: MAX_OFFSET,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert_eq!(error.place().and_then(|place| place.offset), Some(offset));
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "device/list at offset {offset}: the start offset is larger than the largest allowed, {MAX_OFFSET}"
+            )
+        );
+    }
+    any.assert_calls_async(0).await;
+    // The largest itself is asked for (and pages on without overflowing).
+    let query = DeviceQuery::default().starting_at(MAX_OFFSET);
+    let (devices, error) = bounded(drain(client.devices(&query))).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(devices.len(), 1);
+    any.assert_calls_async(1).await;
 }
 
 #[tokio::test]

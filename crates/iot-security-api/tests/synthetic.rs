@@ -344,3 +344,33 @@ async fn single_records_and_status_reports() {
     assert_eq!(reports[0]["status"], "error");
     assert_eq!(reports[0]["timestamp"], 1_735_689_600_000i64);
 }
+
+#[tokio::test]
+async fn lists_started_at_an_offset_ask_for_it_first_and_page_on_from_there() {
+    let server = serve(SPEC).await.unwrap();
+    let client = Client::new(server.client_config()).unwrap();
+    let query = DeviceQuery::default().starting_at(1_000);
+    let (devices, error) = bounded(drain(client.devices(&query))).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(devices.len(), 2_345 - 1_000);
+    assert_eq!(devices[0], SPEC.device(1_000));
+    assert_eq!(devices.last(), Some(&SPEC.device(2_344)));
+    // The full page at 1000, then the short one at 2000 that ends the stream.
+    assert_eq!(server.list_offsets(RecordKind::Devices), [1_000, 2_000]);
+
+    // An offset inside a page is taken as it is; the short page there ends the list.
+    let query = VulnerabilityQuery::default().starting_at(500);
+    let (vulnerabilities, error) = bounded(drain(client.vulnerabilities(&query))).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(vulnerabilities.len(), 1_111 - 500);
+    assert_eq!(vulnerabilities[0], SPEC.vulnerability(500));
+    assert_eq!(server.list_offsets(RecordKind::Vulnerabilities), [500]);
+
+    // At the list's end: one empty page, no record.
+    let query = AlertQuery::default().starting_at(1_234);
+    let (alerts, error) = bounded(drain(client.alerts(&query))).await;
+    assert!(error.is_none(), "{error:?}");
+    assert!(alerts.is_empty());
+    assert_eq!(server.list_offsets(RecordKind::Alerts), [1_234]);
+    server.shutdown().await;
+}

@@ -102,6 +102,8 @@ struct Tenant {
     vulnerabilities: Range,
     faults: Mutex<Vec<Fault>>,
     requests: AtomicU64,
+    /// Every list request's type and `offset`, in arrival order (16 bytes each).
+    list_requests: Mutex<Vec<(RecordKind, u64)>>,
     status_reports: Mutex<Vec<serde_json::Value>>,
     /// Rendered list pages by what they contain, once [`ServerHandle::cache_pages`] is on.
     page_cache: Mutex<Option<HashMap<PageKey, Bytes>>>,
@@ -169,6 +171,7 @@ pub async fn serve(spec: TenantSpec) -> std::io::Result<ServerHandle> {
         vulnerabilities: Range::default(),
         faults: Mutex::new(Vec::new()),
         requests: AtomicU64::new(0),
+        list_requests: Mutex::new(Vec::new()),
         status_reports: Mutex::new(Vec::new()),
         page_cache: Mutex::new(None),
     });
@@ -281,6 +284,19 @@ impl ServerHandle {
         self.tenant.requests.load(Ordering::SeqCst)
     }
 
+    /// The `offset` of every list request of `kind` so far, in arrival order (refused
+    /// ones and the client's prefetches included): shows where a client started paging.
+    pub fn list_offsets(&self, kind: RecordKind) -> Vec<u64> {
+        self.tenant
+            .list_requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(asked, _)| *asked == kind)
+            .map(|(_, offset)| *offset)
+            .collect()
+    }
+
     /// The status reports posted so far.
     pub fn status_reports(&self) -> Vec<serde_json::Value> {
         self.tenant
@@ -378,6 +394,13 @@ async fn admit(
         .get("offset")
         .and_then(|offset| offset.parse().ok())
         .unwrap_or(0);
+    if let Some(kind) = list {
+        tenant
+            .list_requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((kind, offset));
+    }
     let fault = tenant.take_fault(list.map(|kind| (kind, offset)));
     match &fault {
         Some(Fault::Slow { delay, .. }) => tokio::time::sleep(*delay).await,
