@@ -76,37 +76,65 @@ pub(crate) fn push_i64(out: &mut Vec<u8>, value: i64) {
     push_u64(out, value.unsigned_abs());
 }
 
-/// Appends an IPv4 address in dotted decimal, as its `Display` writes it.
-pub(crate) fn push_ipv4(out: &mut Vec<u8>, address: Ipv4Addr) {
-    let mut text = [0u8; 15];
-    let mut len = 0;
-    for (index, octet) in address.octets().into_iter().enumerate() {
-        if index > 0 {
-            text[len] = b'.';
-            len += 1;
-        }
-        let (hundreds, tens, ones) = (octet / 100, octet / 10 % 10, octet % 10);
-        if hundreds > 0 {
-            text[len] = b'0' + hundreds;
-            len += 1;
-        }
-        if hundreds > 0 || tens > 0 {
-            text[len] = b'0' + tens;
-            len += 1;
-        }
-        text[len] = b'0' + ones;
-        len += 1;
+/// Each octet's decimal digits followed by a `.`, padded to four bytes, and how many digits.
+// Every value cast is below 256, every digit below 10.
+#[allow(clippy::cast_possible_truncation)]
+static OCTET_TEXT: [([u8; 4], u8); 256] = {
+    let mut texts = [([0u8; 4], 0u8); 256];
+    let mut octet = 0;
+    while octet < 256 {
+        let (hundreds, tens, ones) = (
+            (octet / 100) as u8,
+            (octet / 10 % 10) as u8,
+            (octet % 10) as u8,
+        );
+        texts[octet] = if octet >= 100 {
+            ([b'0' + hundreds, b'0' + tens, b'0' + ones, b'.'], 3)
+        } else if octet >= 10 {
+            ([b'0' + tens, b'0' + ones, b'.', 0], 2)
+        } else {
+            ([b'0' + ones, b'.', 0, 0], 1)
+        };
+        octet += 1;
     }
-    out.extend_from_slice(text.get(..len).unwrap_or_default());
+    texts
+};
+
+/// Appends an IPv4 address in dotted decimal, as its `Display` writes it: four table
+/// look-ups, each octet's text copied whole and overwritten from its end by the next.
+pub(crate) fn push_ipv4(out: &mut Vec<u8>, address: Ipv4Addr) {
+    let mut text = [0u8; 16];
+    let mut len = 0;
+    for octet in address.octets() {
+        let (digits, count) = OCTET_TEXT[usize::from(octet)];
+        if let Some(slot) = text.get_mut(len..len + 4) {
+            slot.copy_from_slice(&digits);
+        }
+        len += usize::from(count) + 1;
+    }
+    // Without the last octet's `.`.
+    out.extend_from_slice(text.get(..len - 1).unwrap_or_default());
 }
+
+/// Each byte as two upper-case hexadecimal digits.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [HEX[byte >> 4], HEX[byte & 0x0f]];
+        byte += 1;
+    }
+    pairs
+};
 
 /// Six octets as upper-case hexadecimal separated by colons.
 pub(crate) fn mac_text(octets: [u8; 6]) -> [u8; 17] {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut text = [b':'; 17];
     for (index, octet) in octets.into_iter().enumerate() {
-        text[index * 3] = HEX[usize::from(octet >> 4)];
-        text[index * 3 + 1] = HEX[usize::from(octet & 0x0f)];
+        if let Some(slot) = text.get_mut(index * 3..index * 3 + 2) {
+            slot.copy_from_slice(&HEX_PAIRS[usize::from(octet)]);
+        }
     }
     text
 }

@@ -154,7 +154,7 @@ pub(crate) fn is_forbidden_control_byte(byte: u8) -> bool {
 /// Appends an extension value as CEF text: forbidden control characters become U+FFFD and
 /// `\\`, `=`, line feed and carriage return are escaped. Plain text, the common case, is
 /// one check and one copy.
-#[inline]
+#[inline(always)]
 pub(crate) fn push_value(out: &mut Vec<u8>, text: &str) {
     if is_plain_value(text) {
         out.extend_from_slice(text.as_bytes());

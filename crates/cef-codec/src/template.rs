@@ -148,7 +148,8 @@ impl HeaderTemplate {
         let policy = self.length_policy;
         let error = push_header_field(out, "signature_id", signature_id, SIGNATURE_ID_MAX, policy)
             .and_then(|()| push_header_field(out, "name", name, NAME_MAX, policy))
-            .err();
+            .err()
+            .map(Box::new);
         out.extend_from_slice(severity.as_str().as_bytes());
         out.push(b'|');
         let extension_start = out.len();
@@ -174,7 +175,10 @@ fn push_header_field(
     max: usize,
     policy: LengthPolicy,
 ) -> Result<(), BuildError> {
-    if escape::is_plain_header(text) {
+    // A string of at most `max` bytes has at most `max` characters.
+    if text.len() <= max && escape::is_plain_header(text) {
+        out.extend_from_slice(text.as_bytes());
+    } else if escape::is_plain_header(text) {
         let text = fit(field, Cow::Borrowed(text), max, policy)?;
         out.extend_from_slice(text.as_bytes());
     } else {
@@ -200,8 +204,9 @@ pub struct EventWriter<'o> {
     extension_start: usize,
     length_policy: LengthPolicy,
     time_format: TimeFormat,
-    /// The error `finish` returns; once set, nothing more is written.
-    error: Option<BuildError>,
+    /// The error `finish` returns; once set, nothing more is written. Boxed: errors are
+    /// rare, and the writer moves through every method of a chain.
+    error: Option<Box<BuildError>>,
     /// Whether `error` is a mistake in a method call, which the builder reports before a
     /// value its settings refuse, wherever that value came.
     error_is_mistake: bool,
@@ -314,7 +319,7 @@ impl EventWriter<'_> {
                 Ok(())
             }
             // Dropping `self` cuts `out` back.
-            Some(error) => Err(error),
+            Some(error) => Err(*error),
         }
     }
 
@@ -322,7 +327,7 @@ impl EventWriter<'_> {
     #[cold]
     fn mistake(&mut self, error: BuildError) {
         if !self.error_is_mistake {
-            self.error = Some(error);
+            self.error = Some(Box::new(error));
             self.error_is_mistake = true;
         }
     }
@@ -330,7 +335,7 @@ impl EventWriter<'_> {
     /// Keeps a value the settings refuse, unless an error was kept already.
     #[cold]
     fn refuse(&mut self, error: BuildError) {
-        self.error.get_or_insert(error);
+        self.error.get_or_insert_with(|| Box::new(error));
     }
 
     /// Starts a pair with a dictionary key's `" key="`, without the space for the first pair.
