@@ -236,9 +236,15 @@ impl Formatter {
                 finding, company, kind,
             )?))),
             Self::Xdm(model) => {
-                let event: Map<String, Value> =
-                    serde_json::from_str(&finding_json(finding, company, kind)?)?;
-                model_record(model, event)
+                // The raw event's text goes through the rule's one-pass line reader.
+                let event = finding_json(finding, company, kind)?;
+                let mut record = Vec::with_capacity(event.len());
+                match model.apply_json_line(&event, &mut record) {
+                    Ok(true) => Ok(Some(Bytes::from(record))),
+                    Ok(false) => Ok(None),
+                    Err(xdm_modeling::LineError::Json(error)) => Err(error.into()),
+                    Err(xdm_modeling::LineError::Apply(error)) => Err(error.into()),
+                }
             }
             Self::Cef => Ok(Some(cef_finding(finding, company, kind)?)),
         }
