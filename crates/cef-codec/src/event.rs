@@ -151,13 +151,11 @@ impl ExtensionText {
     /// Starts a pair with a dictionary key's `" key="`, without the space for the first pair.
     #[inline]
     fn dictionary_key(&mut self, def: &KeyDef) {
-        let prefix = def.pair_prefix().as_bytes();
-        if self.0.is_empty() {
+        let first = self.0.is_empty();
+        if first {
             self.0.reserve(EXTENSION_CAPACITY);
-            self.0.extend_from_slice(prefix.get(1..).unwrap_or(prefix));
-        } else {
-            self.0.extend_from_slice(prefix);
         }
+        def.push_pair_prefix(&mut self.0, first);
     }
 
     /// Starts a pair with a key that holds none of space, `=` and `\`.

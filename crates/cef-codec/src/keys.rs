@@ -60,6 +60,9 @@ pub struct KeyDef {
     name: &'static str,
     /// `" name="`: what the builder writes before a value, so a pair is two copies.
     pair_prefix: &'static str,
+    /// `pair_prefix` padded with zeros to a fixed size, copied whole (a copy of known size
+    /// is a few stores, not a call) and cut back to its length.
+    pair_prefix_block: [u8; PAIR_PREFIX_BLOCK],
     full_name: &'static str,
     kind: KeyKind,
     label: Option<&'static KeyDef>,
@@ -71,9 +74,23 @@ impl KeyDef {
         self.name
     }
 
-    /// `" name="`, the text before a value; the first pair leaves out the space.
-    pub(crate) fn pair_prefix(&self) -> &'static str {
-        self.pair_prefix
+    /// Appends `" name="`, the text before a value, or `"name="` for the first pair.
+    #[inline(always)]
+    pub(crate) fn push_pair_prefix(&self, out: &mut Vec<u8>, first: bool) {
+        let at = out.len();
+        let len = self.pair_prefix.len();
+        if first {
+            if let Some(without_space) = self
+                .pair_prefix_block
+                .last_chunk::<{ PAIR_PREFIX_BLOCK - 1 }>()
+            {
+                out.extend_from_slice(without_space);
+            }
+            out.truncate(at + len - 1);
+        } else {
+            out.extend_from_slice(&self.pair_prefix_block);
+            out.truncate(at + len);
+        }
     }
 
     /// The dictionary's full name, for example `sourceAddress`.
@@ -139,6 +156,21 @@ key_types! {
     TimeKey;
 }
 
+/// The size of [`KeyDef`]'s padded pair prefix: the longest key has 28 bytes.
+const PAIR_PREFIX_BLOCK: usize = 32;
+
+/// `prefix` padded with zeros; a longer prefix stops the build.
+const fn padded_prefix(prefix: &str) -> [u8; PAIR_PREFIX_BLOCK] {
+    let bytes = prefix.as_bytes();
+    let mut block = [0u8; PAIR_PREFIX_BLOCK];
+    let mut index = 0;
+    while index < bytes.len() {
+        block[index] = bytes[index];
+        index += 1;
+    }
+    block
+}
+
 macro_rules! dictionary {
     ($($konst:ident: $ty:ident = $name:literal, $full:literal, $kind:expr, $label:expr;)*) => {
         $(
@@ -146,6 +178,7 @@ macro_rules! dictionary {
             pub const $konst: $ty = $ty(&KeyDef {
                 name: $name,
                 pair_prefix: concat!(" ", $name, "="),
+                pair_prefix_block: padded_prefix(concat!(" ", $name, "=")),
                 full_name: $full,
                 kind: $kind,
                 label: $label,

@@ -341,13 +341,8 @@ impl EventWriter<'_> {
     /// Starts a pair with a dictionary key's `" key="`, without the space for the first pair.
     #[inline]
     fn dictionary_key(&mut self, def: &KeyDef) {
-        let prefix = def.pair_prefix().as_bytes();
-        if self.out.len() == self.extension_start {
-            self.out
-                .extend_from_slice(prefix.get(1..).unwrap_or(prefix));
-        } else {
-            self.out.extend_from_slice(prefix);
-        }
+        let first = self.out.len() == self.extension_start;
+        def.push_pair_prefix(self.out, first);
     }
 
     /// Adds a text pair: cuts the value to the key's limit (or refuses it), then cleans and
