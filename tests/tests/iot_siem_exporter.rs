@@ -435,6 +435,67 @@ fn kill_9_at_random_points_then_resume_loses_nothing() {
     );
 }
 
+/// A bulk run stopped after 2500 confirmed devices resumes at the API offset of the page
+/// holding the next one (2000, pages of 1000), not at 0: it passes over only the 500
+/// confirmed records of that page, delivers each remaining device once, and counts its
+/// progress from there.
+#[test]
+fn a_resumed_bulk_run_asks_the_api_for_the_committed_page() {
+    let harness = Harness::new(spec(3_500, 0, 0));
+    let config = harness.config("batch_records = 500\nprogress_interval = \"50ms\"", "");
+    // Throttled to 2500 records then a long pause, during which SIGTERM stops the run
+    // cleanly: everything delivered is confirmed and committed.
+    let child = exporter(
+        &config,
+        &[
+            "bulk", "--types", "devices", "--batch", "2500", "--every", "1h",
+        ],
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    assert_eq!(harness.wait_for(2_500).len(), 2_500);
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = wait_with_limit(child, LIMIT);
+    assert_ok(&output);
+    let first_run = harness.tenant().list_offsets(RecordKind::Devices);
+    assert_eq!(first_run.first(), Some(&0));
+
+    let output = run(&config, &["bulk", "--types", "devices"]);
+    assert_ok(&output);
+    let resumed = harness.tenant().list_offsets(RecordKind::Devices)[first_run.len()..].to_vec();
+    assert_eq!(resumed.first(), Some(&2_000), "{resumed:?}");
+    assert!(resumed.iter().all(|offset| *offset >= 2_000), "{resumed:?}");
+
+    // Exactly once over both runs: nothing before the committed count came again.
+    let expected = harness.expected();
+    let received = harness.wait_for(expected.len());
+    assert_eq!(received.len(), 3_500);
+    let got: BTreeSet<String> = received.iter().map(|m| identity(m)).collect();
+    assert_eq!(got, expected);
+
+    // Progress counts the list's position, from the resumed page on.
+    let log = stderr(&output);
+    let done: Vec<u64> = log
+        .lines()
+        .filter(|line| line.contains("Progress."))
+        .map(log_fields)
+        .filter(|fields| fields["task"].ends_with("/devices"))
+        .map(|fields| fields["done"].parse().unwrap())
+        .collect();
+    assert!(done.iter().all(|done| *done > 2_000), "{log}");
+    assert_eq!(done.last(), Some(&3_500), "{log}");
+}
+
 #[test]
 fn severity_filters_and_unpublished_alerts() {
     let harness = Harness::new(spec(50, 400, 400));

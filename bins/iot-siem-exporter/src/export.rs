@@ -146,8 +146,9 @@ impl RunSummary {
 /// How far the paging of one list got, for a progress display.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListCount {
-    /// Records read from the API in this run (a resumed bulk run counts the records it
-    /// passes over too), filtered ones included.
+    /// The list's position: records read from its start, filtered ones included (a
+    /// resumed bulk run starts counting at the offset of the page it resumes in, and
+    /// counts the confirmed records it passes over in that page).
     pub read: u64,
     /// The API's count of the list (its `total`), once a page reported one: an estimate
     /// (the set changes while it is paged).
@@ -508,30 +509,35 @@ impl Producer {
     /// Exports the type; false when it failed or the loop is gone (nothing after it
     /// should start).
     async fn run(self, start: Start) -> bool {
+        let offset = self.start_offset(&start);
         let result = match self.kind {
             Kind::Devices => {
                 let query = DeviceQuery {
                     stime: incremental_stime(&start),
                     ..DeviceQuery::default()
-                };
+                }
+                .starting_at(offset);
                 let stream = self.client.devices(&query);
-                self.pump(stream, start, |_: &Device| true, Mapper::device)
+                self.pump(stream, start, offset, |_: &Device| true, Mapper::device)
                     .await
             }
             Kind::Alerts => {
                 let query = AlertQuery {
                     stime: incremental_stime(&start),
                     ..AlertQuery::default()
-                };
+                }
+                .starting_at(offset);
                 let stream = self.client.alerts(&query);
                 let wanted = |alert: &Alert| self.wants_alert(alert);
-                self.pump(stream, start, wanted, Mapper::alert).await
+                self.pump(stream, start, offset, wanted, Mapper::alert)
+                    .await
             }
             Kind::Vulnerabilities => {
                 let query = VulnerabilityQuery {
                     stime: incremental_stime(&start),
                     ..VulnerabilityQuery::default()
-                };
+                }
+                .starting_at(offset);
                 let stream = self.client.vulnerabilities(&query);
                 let wanted = |vulnerability: &Vulnerability| {
                     severity_wanted(
@@ -539,7 +545,7 @@ impl Producer {
                         &self.vulnerability_severities,
                     )
                 };
-                self.pump(stream, start, wanted, Mapper::vulnerability)
+                self.pump(stream, start, offset, wanted, Mapper::vulnerability)
                     .await
             }
         };
@@ -550,6 +556,16 @@ impl Producer {
                 let _ = self.sender.send(Err(error)).await;
                 false
             }
+        }
+    }
+
+    /// Where the list is read from: a resumed bulk run starts at the page holding its
+    /// first unconfirmed record (the committed count rounded down to the page size, so
+    /// its pages are the ones the API would serve from the start); everything else at 0.
+    fn start_offset(&self, start: &Start) -> u64 {
+        match start {
+            Start::Bulk { skip, .. } => start_of_page(*skip, u64::from(self.client.page_size())),
+            Start::Incremental(_) => 0,
         }
     }
 
@@ -567,10 +583,14 @@ impl Producer {
         severity_wanted(alert.severity.as_deref(), &self.alert_severities)
     }
 
+    /// Sends the encoded records of `stream`, which starts at record `offset` of the
+    /// list. A bulk run passes over the records up to its committed count (only those
+    /// confirmed before, never more).
     async fn pump<R: ApiRecord>(
         &self,
         mut stream: Records<R>,
         start: Start,
+        offset: u64,
         wanted: impl Fn(&R) -> bool,
         encode: fn(&Mapper, &R, &mut Vec<u8>) -> Result<(), crate::cef::MappingError>,
     ) -> anyhow::Result<()> {
@@ -579,7 +599,8 @@ impl Producer {
             Start::Bulk { skip, throttle } => (skip, throttle, None),
             Start::Incremental(cursor) => (0, None, Some(cursor)),
         };
-        let mut read: u64 = 0;
+        // Counted in the list's order from its start, whatever the first page read.
+        let mut read: u64 = offset;
         let mut skipped: u64 = 0;
         let mut sent_since_pause: usize = 0;
         let mut unsent_seen: Vec<Seen> = Vec::new();
@@ -648,6 +669,12 @@ impl Producer {
     }
 }
 
+/// The offset of the page of `page_size` records that holds record `index` (0-based):
+/// `index` rounded down to a multiple of `page_size`, never past `index`.
+fn start_of_page(index: u64, page_size: u64) -> u64 {
+    index - index.checked_rem(page_size).unwrap_or(index)
+}
+
 fn incremental_stime(start: &Start) -> Option<OffsetDateTime> {
     match start {
         Start::Incremental(cursor) => cursor.stime(),
@@ -661,5 +688,37 @@ fn severity_wanted(word: Option<&str>, allowed: &[AlertSeverity]) -> bool {
     match word.and_then(AlertSeverity::parse) {
         Some(severity) => allowed.contains(&severity),
         None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_of_page;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_resumed_list_starts_at_the_page_of_its_first_unconfirmed_record() {
+        assert_eq!(start_of_page(0, 1000), 0);
+        assert_eq!(start_of_page(999, 1000), 0);
+        assert_eq!(start_of_page(1000, 1000), 1000);
+        assert_eq!(start_of_page(2500, 1000), 2000);
+        assert_eq!(start_of_page(7, 1), 7);
+        assert_eq!(start_of_page(u64::MAX, 1000), u64::MAX - u64::MAX % 1000);
+        // No page size: from the list's start, never past a record.
+        assert_eq!(start_of_page(2500, 0), 0);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The start is a page boundary at or before the first unconfirmed record, in
+        /// the same page: nothing unconfirmed is passed over, at most a page re-read.
+        #[test]
+        fn the_start_is_the_page_boundary_at_or_before(index: u64, page_size in 1u64..=5000) {
+            let start = start_of_page(index, page_size);
+            prop_assert!(start <= index);
+            prop_assert_eq!(start % page_size, 0);
+            prop_assert!(index - start < page_size);
+        }
     }
 }
