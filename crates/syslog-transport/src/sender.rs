@@ -648,6 +648,10 @@ impl Sender {
         payloads: &[Bytes],
         confirmed: &mut [bool],
     ) -> Result<(), TransportError> {
+        // The liveness checks read tokio's cached readiness, which only the I/O driver
+        // updates; a sender that never waits would not see a FIN that arrived since its
+        // last wait and would write into a dead connection. Yielding lets the driver run.
+        tokio::task::yield_now().await;
         match still_open(io.as_mut()) {
             Ok(true) => {}
             Ok(false) => {
@@ -664,6 +668,7 @@ impl Sender {
         result?;
         io.flush().await.map_err(|e| self.io_error(peer, &e))?;
         // A peer that died during the write may already have answered with RST or FIN.
+        tokio::task::yield_now().await;
         match still_open(io.as_mut()) {
             Ok(true) => {}
             Ok(false) => {
