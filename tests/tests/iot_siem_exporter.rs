@@ -347,7 +347,7 @@ fn log_fields(line: &str) -> BTreeMap<&str, &str> {
 /// line when the type is done.
 #[test]
 fn progress_is_logged_per_type_with_counts_totals_and_eta() {
-    let harness = Harness::new(spec(3000, 2000, 1500));
+    let harness = Harness::new(spec(20000, 2000, 1500));
     let config = harness.config("progress_interval = \"50ms\"", "");
     let output = run(&config, &["bulk"]);
     assert_ok(&output);
@@ -365,7 +365,7 @@ fn progress_is_logged_per_type_with_counts_totals_and_eta() {
             .collect()
     };
     // The synthetic tenant reports totals for devices and alerts, not vulnerabilities.
-    for (kind, count) in [("devices", "3000"), ("alerts", "2000")] {
+    for (kind, count) in [("devices", "20000"), ("alerts", "2000")] {
         let last = *of(kind)
             .last()
             .unwrap_or_else(|| panic!("no {kind} progress:\n{log}"));
@@ -381,7 +381,7 @@ fn progress_is_logged_per_type_with_counts_totals_and_eta() {
     assert!(
         of("devices")
             .iter()
-            .any(|fields| fields["done"] != "3000" && fields.contains_key("eta_seconds")),
+            .any(|fields| fields["done"] != "20000" && fields.contains_key("eta_seconds")),
         "no progress line while devices were exported:\n{log}"
     );
 }

@@ -246,11 +246,7 @@ pub async fn export(
         profile: config.export.cef_profile,
         legacy_prefix: config.export.legacy_prefix,
     });
-    let progress =
-        siem_pipeline::cli::Progress::for_stderr_every(config.export.progress_interval.map_or(
-            DEFAULT_PROGRESS_INTERVAL,
-            siem_pipeline::config::Duration::get,
-        ));
+    let progress = siem_pipeline::cli::Progress::for_stderr_every(progress_interval(config));
     let runs = runtimes.iter().zip(sinks).map(|(runtime, sink)| {
         run_tenant(config, runtime, sink, mapper, request, &progress, shutdown)
     });
@@ -298,7 +294,13 @@ async fn run_tenant(
             counters: counters.clone(),
             lists: ListProgress::default(),
         };
-        let ticker = show_progress(progress, name, &request.kinds, run.lists.clone());
+        let ticker = show_progress(
+            progress,
+            progress_interval(config),
+            name,
+            &request.kinds,
+            run.lists.clone(),
+        );
         let started = std::time::Instant::now();
         let result = export::run(&run, request.mode, &request.kinds, sink.as_mut(), shutdown).await;
         ticker.finish().await;
@@ -354,10 +356,19 @@ async fn run_tenant(
 /// How often a progress line is logged when stderr is not a terminal.
 const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
 
+/// How often a progress line is logged when stderr is not a terminal.
+fn progress_interval(config: &Config) -> Duration {
+    config.export.progress_interval.map_or(
+        DEFAULT_PROGRESS_INTERVAL,
+        siem_pipeline::config::Duration::get,
+    )
+}
+
 /// Shows each type's progress (records read of the API's total, rate, ETA) until
 /// finished: bars on a terminal, `Progress.` log lines otherwise.
 fn show_progress(
     progress: &siem_pipeline::cli::Progress,
+    log_every: Duration,
     tenant: &str,
     kinds: &[Kind],
     lists: ListProgress,
@@ -368,6 +379,8 @@ fn show_progress(
         kinds.iter().map(|kind| (*kind, None, false)).collect();
     let progress = progress.clone();
     let tenant = tenant.to_owned();
+    // Look at least as often as a line is due, so a short interval gets its lines.
+    let tick = log_every.min(Duration::from_millis(250));
     let stop = CancellationToken::new();
     let stopped = stop.clone();
     let task = tokio::spawn(async move {
@@ -401,7 +414,7 @@ fn show_progress(
             }
             tokio::select! {
                 () = stopped.cancelled() => {}
-                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+                () = tokio::time::sleep(tick) => {}
             }
         }
     });
