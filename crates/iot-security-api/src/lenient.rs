@@ -369,13 +369,17 @@ macro_rules! lenient_record {
             /// written back under these names).
             pub const KNOWN_FIELDS: &'static [&'static str] = &[$($wire),*];
 
-            /// One field by its wire name (or an alias), typed or from `extra`.
+            /// One field by its wire name (or an alias), typed or from `extra`. `extra`
+            /// is looked at first: when a record carries two aliases of one field, the
+            /// second is kept there under its own name and must be found by it.
             pub fn field(&self, name: &str) -> Option<$crate::FieldRef<'_>> {
-                let typed = match name {
+                if let Some(value) = self.extra.get(name) {
+                    return Some($crate::FieldRef::Json(value));
+                }
+                match name {
                     $( $wire $(| $alias)* => self.$field.as_ref().map($crate::lenient::Lenient::as_field), )*
                     _ => None,
-                };
-                typed.or_else(|| self.extra.get(name).map($crate::FieldRef::Json))
+                }
             }
 
             /// Every field present, typed ones first (in declaration order, under their

@@ -154,3 +154,12 @@ proptest! {
         prop_assert_eq!(delivered, expected);
     }
 }
+
+/// Found by the law above in CI: with two aliases of one field, the second must be
+/// reachable by its own name, not shadowed by the first one's typed value.
+#[test]
+fn a_second_alias_is_reachable_by_its_own_name() {
+    let device: Device = serde_json::from_str(r#"{"osCombined": 0, "os_combined": ""}"#).unwrap();
+    assert_eq!(device.field("osCombined").unwrap().to_string(), "0");
+    assert_eq!(device.field("os_combined").unwrap().to_string(), "");
+}
