@@ -153,8 +153,9 @@ impl TransportError {
 
 /// A batch that was not (entirely) delivered. Like tokio's channel errors, it hands the
 /// payloads back: `unsent` holds every payload whose delivery was not confirmed, in
-/// batch order; the others were delivered.
-#[derive(Debug, thiserror::Error)]
+/// batch order; the others were delivered. Its `Debug` shows how many payloads are
+/// unsent, not their bytes (a batch can hold thousands of records, some sensitive).
+#[derive(thiserror::Error)]
 #[error("{} of the batch's messages not confirmed: {cause}", unsent.len())]
 pub struct SendError {
     /// The payloads not confirmed, to send again.
@@ -162,6 +163,15 @@ pub struct SendError {
     /// Why.
     #[source]
     pub cause: TransportError,
+}
+
+impl std::fmt::Debug for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendError")
+            .field("unsent", &format_args!("[{} payloads]", self.unsent.len()))
+            .field("cause", &self.cause)
+            .finish()
+    }
 }
 
 impl SendError {
@@ -186,4 +196,22 @@ pub enum ConnectionCheck {
         /// The address datagrams go to.
         peer: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_error_debug_counts_payloads_without_showing_them() {
+        let error = SendError {
+            unsent: vec![Bytes::from_static(b"secret record"); 3],
+            cause: TransportError::QueueClosed,
+        };
+        let shown = format!("{error:?}");
+        assert_eq!(
+            shown,
+            "SendError { unsent: [3 payloads], cause: QueueClosed }"
+        );
+    }
 }
