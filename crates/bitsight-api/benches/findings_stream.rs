@@ -41,8 +41,26 @@ fn findings_stream(c: &mut Criterion) {
                 let count = client
                     .findings(&guid, &query)
                     .try_fold(0_usize, |n, finding| async move {
-                        std::hint::black_box(finding.identity());
+                        std::hint::black_box(finding.identity_ref());
                         Ok(n + 1)
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(count, FINDINGS);
+            });
+        });
+    });
+    // The light path: pages decoded as far as text, identity and dates.
+    group.bench_function("findings_stream_light_100k", |b| {
+        b.iter(|| {
+            client_runtime.block_on(async {
+                let count = client
+                    .findings_pages(&guid, &query)
+                    .try_fold(0_usize, |n, page| async move {
+                        for finding in page.iter() {
+                            std::hint::black_box((finding.identity(), finding.first_seen()));
+                        }
+                        Ok(n + page.len())
                     })
                     .await
                     .unwrap();

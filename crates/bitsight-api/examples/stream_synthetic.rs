@@ -1,6 +1,7 @@
 //! Serves a synthetic portfolio of 100,000 findings on loopback and streams them all
 //! through the client once; reports the count and rate on stderr. `scripts/bench`
-//! runs it under `peak_rss_mib`.
+//! runs it under `peak_rss_mib`. Arguments: the number of findings, then `light` to
+//! stream light pages (`Client::findings_pages`) instead of typed findings.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use std::time::Instant;
@@ -15,6 +16,7 @@ fn main() {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000);
+    let light = std::env::args().nth(2).is_some_and(|mode| mode == "light");
     let server_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -35,13 +37,31 @@ fn main() {
         .unwrap();
     let client = Client::new(server.client_config()).unwrap();
     let started = Instant::now();
-    let count = client_runtime
-        .block_on(
-            client
-                .findings(&guid, &FindingsQuery::default())
-                .try_fold(0_usize, |n, _finding| async move { Ok(n + 1) }),
-        )
-        .unwrap();
+    let query = FindingsQuery::default();
+    let count = if light {
+        client_runtime
+            .block_on(client.findings_pages(&guid, &query).try_fold(
+                0_usize,
+                |n, page| async move {
+                    for finding in page.iter() {
+                        std::hint::black_box((finding.identity(), finding.first_seen()));
+                    }
+                    Ok(n + page.len())
+                },
+            ))
+            .unwrap()
+    } else {
+        client_runtime
+            .block_on(
+                client
+                    .findings(&guid, &query)
+                    .try_fold(0_usize, |n, finding| async move {
+                        std::hint::black_box(finding.identity_ref());
+                        Ok(n + 1)
+                    }),
+            )
+            .unwrap()
+    };
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
         "streamed {count} findings in {seconds:.3} s ({:.0}/s)",

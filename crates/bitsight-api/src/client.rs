@@ -18,6 +18,7 @@ use crate::finding::{Finding, decode_findings_page};
 use crate::models::{
     Alert, Companies, CompanyDetails, FindingsStatistics, FindingsSummary, PortfolioCompany,
 };
+use crate::page::{FindingsPage, decode_light_page};
 use crate::paging::{Pager, decode_page, offset_of};
 use crate::query::{AlertsQuery, FindingsQuery};
 
@@ -142,7 +143,7 @@ impl Client {
             url
         });
         Pager::new(self.clone(), first, None)
-            .stream(|body, _| decode_page(body, PortfolioCompany::from_fields))
+            .stream(|body, _| decode_page(&body, PortfolioCompany::from_fields))
     }
 
     /// `/ratings/v1/companies/{guid}/findings` with `query`'s filters, page by page in
@@ -158,7 +159,89 @@ impl Client {
                 url.query_pairs_mut().extend_pairs(query.query_pairs());
                 url
             });
-        Pager::new(self.clone(), first, Some(guid.to_owned())).stream(decode_findings_page)
+        Pager::new(self.clone(), first, Some(guid.to_owned()))
+            .stream(|body, company| decode_findings_page(&body, company))
+    }
+
+    /// The findings of [`Client::findings`], a page at a time and decoded light: each
+    /// [`FindingsPage`] gives every finding's exact text, identity, `temporary_id` and
+    /// dates without a copy, and the typed fields on demand
+    /// ([`LightFinding::to_finding`](crate::LightFinding::to_finding)). The next page
+    /// is requested while the caller works on this one.
+    ///
+    /// ```
+    /// # #[cfg(feature = "synthetic")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use bitsight_api::synthetic::{PortfolioSpec, SyntheticPortfolio, serve};
+    /// use bitsight_api::{Client, FindingsQuery};
+    /// use futures::TryStreamExt;
+    /// use time::macros::date;
+    ///
+    /// let portfolio = SyntheticPortfolio::generate(PortfolioSpec {
+    ///     seed: 7,
+    ///     companies: 1,
+    ///     findings_per_company: 250,
+    ///     first_date: date!(2024 - 01 - 01),
+    ///     last_date: date!(2024 - 06 - 30),
+    /// });
+    /// let guid = portfolio.company_guids()[0].clone();
+    /// let server = serve(portfolio).await?;
+    /// let client = Client::new(server.client_config())?;
+    /// let query = FindingsQuery { page_size: 100, ..FindingsQuery::default() };
+    /// let mut pages = std::pin::pin!(client.findings_pages(&guid, &query));
+    /// let mut seen = 0;
+    /// while let Some(page) = pages.try_next().await? {
+    ///     assert_eq!(page.offset(), seen);
+    ///     for finding in page.iter() {
+    ///         let key = finding.identity(); // borrowed from the page
+    ///         assert_eq!(key.company_guid, guid);
+    ///         assert!(finding.raw_json().starts_with('{'));
+    ///         assert!(finding.first_seen().is_some());
+    ///     }
+    ///     // Typed fields on demand:
+    ///     let typed = page.get(0).unwrap().to_finding()?;
+    ///     assert!(typed.severity().is_some());
+    ///     seen += page.len() as u64;
+    /// }
+    /// assert_eq!(seen, 250);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "synthetic"))]
+    /// # fn main() {}
+    /// ```
+    pub fn findings_pages(
+        &self,
+        guid: &str,
+        query: &FindingsQuery,
+    ) -> impl Stream<Item = Result<FindingsPage, ApiError>> + Send + 'static {
+        self.findings_pages_with_overlap(guid, query, 0)
+    }
+
+    /// As [`Client::findings_pages`], but each page after the first starts `overlap`
+    /// findings before the end of the one before (the `offset` of `links.next` moved
+    /// back; always at least one finding further on). A caller that re-reads the tail
+    /// of each page, to notice a result set that shrank between pages, gets exactly the
+    /// pages it wants, and the next one is still requested ahead.
+    pub fn findings_pages_with_overlap(
+        &self,
+        guid: &str,
+        query: &FindingsQuery,
+        overlap: u16,
+    ) -> impl Stream<Item = Result<FindingsPage, ApiError>> + Send + 'static {
+        use futures::TryStreamExt as _;
+        let first = check_guid(guid)
+            .and_then(|()| self.url(&["ratings", "v1", "companies", guid, "findings"]))
+            .map(|mut url| {
+                url.query_pairs_mut().extend_pairs(query.query_pairs());
+                url
+            });
+        Pager::new(self.clone(), first, Some(guid.to_owned()))
+            .pages(decode_light_page, u64::from(overlap))
+            .map_ok(|(mut page, place)| {
+                page.place(place.offset, place.next_offset);
+                page
+            })
     }
 
     /// `/ratings/v1/companies/{guid}/findings/summary` with `query`'s filters.
@@ -203,7 +286,7 @@ impl Client {
             url
         });
         Pager::new(self.clone(), first, query.company_guid.clone())
-            .stream(|body, _| decode_page(body, Alert::from_fields))
+            .stream(|body, _| decode_page(&body, Alert::from_fields))
     }
 
     /// The base URL with `segments` appended (each percent-encoded).

@@ -1,6 +1,7 @@
 //! The finding record: typed accessors over the raw JSON, which is kept whole.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -54,7 +55,76 @@ pub struct FindingIdentity {
     pub first_seen: String,
 }
 
+impl FindingIdentity {
+    /// The same identity, borrowed.
+    #[must_use]
+    pub fn as_identity_ref(&self) -> FindingIdentityRef<'_> {
+        FindingIdentityRef {
+            company_guid: &self.company_guid,
+            risk_vector: &self.risk_vector,
+            evidence_key: &self.evidence_key,
+            rolledup_observation_id: &self.rolledup_observation_id,
+            first_seen: &self.first_seen,
+        }
+    }
+}
+
 impl fmt::Display for FindingIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_identity_ref().fmt(f)
+    }
+}
+
+/// A [`FindingIdentity`] borrowed from the finding (or page) it was read from: the
+/// same parts, the same order and `Display`, without a copy of each part. From
+/// [`Finding::identity_ref`] and [`LightFinding::identity`](crate::LightFinding::identity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FindingIdentityRef<'a> {
+    /// The company the finding was fetched for.
+    pub company_guid: &'a str,
+    /// The `risk_vector` slug.
+    pub risk_vector: &'a str,
+    /// The `evidence_key` (a domain, `ip:port`, ...).
+    pub evidence_key: &'a str,
+    /// The `rolledup_observation_id`, often but not always present.
+    pub rolledup_observation_id: &'a str,
+    /// The `first_seen` date string (`YYYY-MM-DD`).
+    pub first_seen: &'a str,
+}
+
+impl FindingIdentityRef<'_> {
+    /// An owned copy.
+    #[must_use]
+    pub fn to_identity(&self) -> FindingIdentity {
+        FindingIdentity {
+            company_guid: self.company_guid.to_owned(),
+            risk_vector: self.risk_vector.to_owned(),
+            evidence_key: self.evidence_key.to_owned(),
+            rolledup_observation_id: self.rolledup_observation_id.to_owned(),
+            first_seen: self.first_seen.to_owned(),
+        }
+    }
+}
+
+impl From<FindingIdentityRef<'_>> for FindingIdentity {
+    fn from(identity: FindingIdentityRef<'_>) -> Self {
+        identity.to_identity()
+    }
+}
+
+impl PartialEq<FindingIdentity> for FindingIdentityRef<'_> {
+    fn eq(&self, other: &FindingIdentity) -> bool {
+        *self == other.as_identity_ref()
+    }
+}
+
+impl PartialEq<FindingIdentityRef<'_>> for FindingIdentity {
+    fn eq(&self, other: &FindingIdentityRef<'_>) -> bool {
+        self.as_identity_ref() == *other
+    }
+}
+
+impl fmt::Display for FindingIdentityRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -93,7 +163,15 @@ pub struct Asset {
 #[derive(Clone)]
 pub struct Finding {
     raw: Box<str>,
-    identity: FindingIdentity,
+    /// Shared by the findings of a page.
+    company: Arc<str>,
+    /// The identity's parts, in `raw` (or decoded); `None` reads as `""`.
+    risk_vector_text: Option<FieldText>,
+    evidence_key: Option<FieldText>,
+    rolledup_observation_id: Option<FieldText>,
+    first_seen_text: Option<FieldText>,
+    /// Made on the first call of [`Finding::identity`].
+    identity: OnceLock<FindingIdentity>,
     temporary_id: Option<FieldText>,
     affects_rating: Option<bool>,
     first_seen: Option<Date>,
@@ -139,6 +217,24 @@ pub(crate) struct FindingFields<'a> {
     pub(crate) tags: LenientVec<LenientStr<'a>>,
 }
 
+/// The fields a light decode reads: the identity's, `temporary_id` and the dates.
+#[derive(Deserialize, Default, Debug, PartialEq)]
+#[serde(default)]
+pub(crate) struct LightFields<'a> {
+    #[serde(borrow)]
+    pub(crate) temporary_id: LenientStr<'a>,
+    #[serde(borrow)]
+    pub(crate) evidence_key: LenientStr<'a>,
+    #[serde(borrow)]
+    pub(crate) first_seen: LenientStr<'a>,
+    #[serde(borrow)]
+    pub(crate) last_seen: LenientStr<'a>,
+    #[serde(borrow)]
+    pub(crate) risk_vector: LenientStr<'a>,
+    #[serde(borrow)]
+    pub(crate) rolledup_observation_id: LenientStr<'a>,
+}
+
 #[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default)]
 pub(crate) struct DetailsFields<'a> {
@@ -161,15 +257,15 @@ pub(crate) struct AssetFields<'a> {
 
 /// A text field of a finding: where it sits in the record's JSON when it was sent
 /// without escapes (so it costs no copy), or its decoded text.
-#[derive(Clone)]
-enum FieldText {
+#[derive(Clone, Debug)]
+pub(crate) enum FieldText {
     InRaw(std::ops::Range<usize>),
     Decoded(Box<str>),
 }
 
 impl FieldText {
     /// Locates `value` in `raw` (the text it was read from), or keeps a copy.
-    fn new(value: LenientStr<'_>, raw: &str) -> Option<Self> {
+    pub(crate) fn new(value: LenientStr<'_>, raw: &str) -> Option<Self> {
         let value = value.0?;
         let start = value.as_ptr().addr().wrapping_sub(raw.as_ptr().addr());
         let inside = start <= raw.len() && value.len() <= raw.len() - start;
@@ -180,11 +276,16 @@ impl FieldText {
         })
     }
 
-    fn get<'a>(&'a self, raw: &'a str) -> &'a str {
+    pub(crate) fn get<'a>(&'a self, raw: &'a str) -> &'a str {
         match self {
             Self::InRaw(range) => raw.get(range.clone()).unwrap_or_default(),
             Self::Decoded(text) => text,
         }
+    }
+
+    /// The text of an optional field, `""` when absent.
+    pub(crate) fn or_empty<'a>(field: Option<&'a Self>, raw: &'a str) -> &'a str {
+        field.map_or("", |text| text.get(raw))
     }
 }
 
@@ -200,22 +301,25 @@ impl Finding {
     pub fn from_json(company_guid: &str, json: &str) -> Result<Self, serde_json::Error> {
         let ObjectOnly(fields) = serde_json::from_str::<ObjectOnly<FindingFields<'_>>>(json)?;
         Ok(Self::from_parts(
-            company_guid,
+            &Arc::from(company_guid),
             fields,
             &single_line(json.trim()),
         ))
     }
 
+    /// Reads one finding from its text as [`read_finding`] does (the caller checked
+    /// that `json` is exactly one object), for `company`.
+    pub(crate) fn from_object_text(
+        company: &Arc<str>,
+        json: &str,
+    ) -> Result<Self, serde_json::Error> {
+        let (fields, len) = read_finding(json)?;
+        let text = json.get(..len).unwrap_or_default();
+        Ok(Self::from_parts(company, fields, &single_line(text)))
+    }
+
     /// Builds a finding from its fields and its validated JSON text.
-    fn from_parts(company_guid: &str, fields: FindingFields<'_>, raw: &str) -> Self {
-        let text = |value: &LenientStr<'_>| value.0.as_deref().unwrap_or_default().to_owned();
-        let identity = FindingIdentity {
-            company_guid: company_guid.to_owned(),
-            risk_vector: text(&fields.risk_vector),
-            evidence_key: text(&fields.evidence_key),
-            rolledup_observation_id: text(&fields.rolledup_observation_id),
-            first_seen: text(&fields.first_seen),
-        };
+    fn from_parts(company: &Arc<str>, fields: FindingFields<'_>, raw: &str) -> Self {
         let assets = fields
             .assets
             .0
@@ -230,6 +334,8 @@ impl Finding {
             })
             .collect();
         Self {
+            company: Arc::clone(company),
+            identity: OnceLock::new(),
             first_seen: fields.first_seen.0.as_deref().and_then(parse_date),
             last_seen: fields.last_seen.0.as_deref().and_then(parse_date),
             risk_vector: non_empty(fields.risk_vector.0.as_deref()).map(RiskVector::parse),
@@ -251,22 +357,43 @@ impl Finding {
                 .filter_map(LenientStr::owned)
                 .collect(),
             assets,
-            identity,
+            risk_vector_text: FieldText::new(fields.risk_vector, raw),
+            evidence_key: FieldText::new(fields.evidence_key, raw),
+            rolledup_observation_id: FieldText::new(fields.rolledup_observation_id, raw),
+            first_seen_text: FieldText::new(fields.first_seen, raw),
             raw: raw.into(),
         }
     }
 
     /// The stable identity (company, risk vector, evidence key, rolled-up observation
-    /// id, first seen).
+    /// id, first seen), as owned strings: copied on the first call and kept. Where a
+    /// borrow does, [`Finding::identity_ref`] costs no copy.
     #[must_use]
     pub fn identity(&self) -> &FindingIdentity {
-        &self.identity
+        self.identity
+            .get_or_init(|| self.identity_ref().to_identity())
+    }
+
+    /// The stable identity, borrowed from the finding (no copy).
+    #[must_use]
+    pub fn identity_ref(&self) -> FindingIdentityRef<'_> {
+        let raw = &self.raw;
+        FindingIdentityRef {
+            company_guid: &self.company,
+            risk_vector: FieldText::or_empty(self.risk_vector_text.as_ref(), raw),
+            evidence_key: FieldText::or_empty(self.evidence_key.as_ref(), raw),
+            rolledup_observation_id: FieldText::or_empty(
+                self.rolledup_observation_id.as_ref(),
+                raw,
+            ),
+            first_seen: FieldText::or_empty(self.first_seen_text.as_ref(), raw),
+        }
     }
 
     /// The company GUID the finding was fetched for.
     #[must_use]
     pub fn company_guid(&self) -> &str {
-        &self.identity.company_guid
+        &self.company
     }
 
     /// The record as the API sent it, on one line (see the type's docs).
@@ -282,22 +409,7 @@ impl Finding {
     /// # Errors
     /// When a value of `added` cannot be serialised (a map with non-string keys).
     pub fn to_json_with(&self, added: &Map<String, Value>) -> Result<String, serde_json::Error> {
-        let raw = &self.raw.trim_end();
-        let body = raw.strip_suffix('}').unwrap_or(raw);
-        let mut out = String::with_capacity(raw.len() + 64 * added.len());
-        out.push_str(body);
-        let mut needs_comma = !body.trim_start().trim_start_matches('{').trim().is_empty();
-        for (name, value) in added {
-            if needs_comma {
-                out.push(',');
-            }
-            out.push_str(&serde_json::to_string(name)?);
-            out.push(':');
-            out.push_str(&serde_json::to_string(value)?);
-            needs_comma = true;
-        }
-        out.push('}');
-        Ok(out)
+        json_with(&self.raw, added)
     }
 
     /// Every field whose name is not in [`TYPED_FINDING_FIELDS`], in received order.
@@ -358,13 +470,13 @@ impl Finding {
     /// `evidence_key` (`""` when absent).
     #[must_use]
     pub fn evidence_key(&self) -> &str {
-        &self.identity.evidence_key
+        FieldText::or_empty(self.evidence_key.as_ref(), &self.raw)
     }
 
     /// `rolledup_observation_id` (`""` when absent or empty, as the API sometimes sends).
     #[must_use]
     pub fn rolledup_observation_id(&self) -> &str {
-        &self.identity.rolledup_observation_id
+        FieldText::or_empty(self.rolledup_observation_id.as_ref(), &self.raw)
     }
 
     /// `severity` (0 to 10).
@@ -403,7 +515,7 @@ impl Finding {
 impl fmt::Debug for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Finding")
-            .field("identity", &self.identity)
+            .field("identity", &self.identity_ref())
             .field("temporary_id", &self.temporary_id())
             .field("severity", &self.severity)
             .finish_non_exhaustive()
@@ -418,11 +530,34 @@ impl Serialize for Finding {
     }
 }
 
-/// Equal when the company and the received JSON are.
+/// Equal when the company and the received JSON are (the identity follows from them).
 impl PartialEq for Finding {
     fn eq(&self, other: &Self) -> bool {
-        self.raw == other.raw && self.identity == other.identity
+        self.raw == other.raw && self.company == other.company
     }
+}
+
+/// `raw` (one JSON object) with `added` appended after its fields.
+pub(crate) fn json_with(
+    raw: &str,
+    added: &Map<String, Value>,
+) -> Result<String, serde_json::Error> {
+    let raw = raw.trim_end();
+    let body = raw.strip_suffix('}').unwrap_or(raw);
+    let mut out = String::with_capacity(raw.len() + 64 * added.len());
+    out.push_str(body);
+    let mut needs_comma = !body.trim_start().trim_start_matches('{').trim().is_empty();
+    for (name, value) in added {
+        if needs_comma {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(name)?);
+        out.push(':');
+        out.push_str(&serde_json::to_string(value)?);
+        needs_comma = true;
+    }
+    out.push('}');
+    Ok(out)
 }
 
 /// Decodes a findings page in one validating pass: each finding's typed fields and
@@ -430,16 +565,17 @@ impl PartialEq for Finding {
 pub(crate) fn decode_findings_page(
     body: &[u8],
     company_guid: &str,
-) -> Result<DecodedPage<Finding>, serde_json::Error> {
+) -> Result<DecodedPage<Vec<Finding>>, serde_json::Error> {
     use serde::de::Error as _;
     let text = std::str::from_utf8(body)
         .map_err(|_| serde_json::Error::custom("the response is not UTF-8"))?;
+    let company: Arc<str> = Arc::from(company_guid);
     // Room for a full page of typical findings (about a kilobyte each) up front.
     let mut items = Vec::with_capacity((text.len() / 1024).clamp(1, usize::from(MAX_PAGE_SIZE)));
     let envelope = read_page(text, |rest| {
         let (fields, len) = read_finding(rest)?;
         let raw = rest.get(..len).unwrap_or_default();
-        items.push(Finding::from_parts(company_guid, fields, &single_line(raw)));
+        items.push(Finding::from_parts(&company, fields, &single_line(raw)));
         Ok(len)
     })?;
     Ok(DecodedPage {

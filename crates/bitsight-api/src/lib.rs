@@ -44,6 +44,7 @@ mod error;
 mod finding;
 mod lenient;
 mod models;
+mod page;
 mod paging;
 mod query;
 mod reader;
@@ -54,11 +55,12 @@ mod vocab;
 pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_BASE_URL, USER_AGENT};
 pub use error::{ApiError, ConfigError, Endpoint};
-pub use finding::{Asset, Finding, FindingIdentity, TYPED_FINDING_FIELDS};
+pub use finding::{Asset, Finding, FindingIdentity, FindingIdentityRef, TYPED_FINDING_FIELDS};
 pub use models::{
     Alert, Companies, Company, CompanyDetails, FindingsStatistics, FindingsSummary,
     PortfolioCompany,
 };
+pub use page::{FindingsPage, LightFinding};
 pub use query::{
     AlertsQuery, AlertsSort, FindingsExpand, FindingsQuery, FindingsSort, MAX_PAGE_SIZE,
 };

@@ -28,17 +28,38 @@ pub(crate) struct Links {
 }
 
 /// A decoded page: its links, `count` and items.
-pub(crate) struct DecodedPage<U> {
+pub(crate) struct DecodedPage<T> {
     pub(crate) links: Option<Links>,
     pub(crate) count: Option<u64>,
-    pub(crate) items: Vec<U>,
+    pub(crate) items: T,
+}
+
+/// What a decoded page holds: its results, counted.
+pub(crate) trait PageItems {
+    /// How many results the page holds.
+    fn item_count(&self) -> usize;
+}
+
+impl<U> PageItems for Vec<U> {
+    fn item_count(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Where a page sits in the listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PagePlace {
+    /// The offset of its first result.
+    pub(crate) offset: u64,
+    /// The offset the next page is asked at, when there is one.
+    pub(crate) next_offset: Option<u64>,
 }
 
 /// Decodes a page whose items are read as `R` and turned into `U`.
 pub(crate) fn decode_page<R: DeserializeOwned, U>(
     body: &[u8],
     convert: impl Fn(R) -> U,
-) -> Result<DecodedPage<U>, serde_json::Error> {
+) -> Result<DecodedPage<Vec<U>>, serde_json::Error> {
     let page: Page<R> = serde_json::from_slice(body)?;
     Ok(DecodedPage {
         links: page.links,
@@ -52,6 +73,28 @@ pub(crate) fn offset_of(url: &Url) -> Option<u64> {
     url.query_pairs()
         .find(|(name, _)| name == "offset")
         .and_then(|(_, value)| value.parse().ok())
+}
+
+/// `url` with its `offset` parameter set to `offset` (other parameters kept in
+/// order); unchanged when it has no `offset`.
+fn with_offset(url: &Url, offset: u64) -> Url {
+    if offset_of(url).is_none() {
+        return url.clone();
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(name, value)| {
+            let value = if name == "offset" {
+                offset.to_string()
+            } else {
+                value.into_owned()
+            };
+            (name.into_owned(), value)
+        })
+        .collect();
+    let mut moved = url.clone();
+    moved.query_pairs_mut().clear().extend_pairs(pairs);
+    moved
 }
 
 /// A paged listing about to be streamed.
@@ -85,6 +128,9 @@ impl Drop for Prefetch {
 
 struct State<F> {
     client: Client,
+    /// Results each page re-reads from the end of the one before (0: follow
+    /// `links.next` as sent).
+    overlap: u64,
     next: Option<Url>,
     prefetch: Option<Prefetch>,
     pending_error: Option<ApiError>,
@@ -115,13 +161,35 @@ impl Pager {
     ) -> impl Stream<Item = Result<U, ApiError>> + Send + 'static
     where
         U: Send + 'static,
-        F: Fn(&[u8], &str) -> Result<DecodedPage<U>, serde_json::Error> + Send + 'static,
+        F: Fn(bytes::Bytes, &str) -> Result<DecodedPage<Vec<U>>, serde_json::Error>
+            + Send
+            + 'static,
+    {
+        self.pages(decode, 0)
+            .map_ok(|(items, _)| stream::iter(items.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+
+    /// Streams whole pages, as `decode(body, company)` reads them, each with its place.
+    /// With an `overlap`, each page after the first is asked `overlap` results before
+    /// the end of the one before (at least one result further on), at the offset of
+    /// `links.next`; the next page is requested while the caller works on this one.
+    pub(crate) fn pages<T, F>(
+        self,
+        decode: F,
+        overlap: u64,
+    ) -> impl Stream<Item = Result<(T, PagePlace), ApiError>> + Send + 'static
+    where
+        T: PageItems + Send + 'static,
+        F: Fn(bytes::Bytes, &str) -> Result<DecodedPage<T>, serde_json::Error> + Send + 'static,
     {
         let (next, pending_error) = match self.first {
             Ok(url) => (Some(url), None),
             Err(error) => (None, Some(error)),
         };
         let state = State {
+            overlap,
             position: next.as_ref().and_then(offset_of).unwrap_or(0),
             client: self.client,
             next,
@@ -131,16 +199,16 @@ impl Pager {
             empty_retries: 0,
             decode,
         };
-        stream::try_unfold(state, next_page::<U, F>)
-            .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        stream::try_unfold(state, next_page::<T, F>)
     }
 }
 
-async fn next_page<U, F>(mut state: State<F>) -> Result<Option<(Vec<U>, State<F>)>, ApiError>
+async fn next_page<T, F>(
+    mut state: State<F>,
+) -> Result<Option<((T, PagePlace), State<F>)>, ApiError>
 where
-    F: Fn(&[u8], &str) -> Result<DecodedPage<U>, serde_json::Error>,
+    T: PageItems,
+    F: Fn(bytes::Bytes, &str) -> Result<DecodedPage<T>, serde_json::Error>,
 {
     if let Some(error) = state.pending_error.take() {
         return Err(error);
@@ -159,17 +227,17 @@ where
             _ => state.client.get_bytes(&url, &endpoint).await?,
         };
         let company = state.company.as_deref().unwrap_or_default();
-        let page = (state.decode)(&body, company).map_err(|source| ApiError::Decode {
+        let page = (state.decode)(body, company).map_err(|source| ApiError::Decode {
             endpoint: endpoint.clone(),
             source,
         })?;
-        drop(body);
         let next = match page.links.and_then(|links| links.next.or(links.next_url)) {
             Some(link) => Some(resolve_next(&state.client, &url, &link, &endpoint)?),
             None => None,
         };
         let page_offset = endpoint.offset.unwrap_or(state.position);
-        if page.items.is_empty() {
+        let len = u64::try_from(page.items.item_count()).unwrap_or(u64::MAX);
+        if len == 0 {
             match page.count {
                 // Results were promised here: ask again rather than skip them.
                 Some(count) if page_offset < count => {
@@ -191,16 +259,25 @@ where
             }
         }
         state.empty_retries = 0;
-        let len = u64::try_from(page.items.len()).unwrap_or(u64::MAX);
         state.position = page_offset.saturating_add(len);
+        let next = if state.overlap > 0 {
+            let step = len.saturating_sub(state.overlap).max(1);
+            next.map(|next| with_offset(&next, page_offset.saturating_add(step)))
+        } else {
+            next
+        };
         // A next link back to this very page would loop forever.
         state.next = next.filter(|next| *next != url);
+        let place = PagePlace {
+            offset: page_offset,
+            next_offset: state.next.as_ref().and_then(offset_of),
+        };
         // Ask for the next page now, so it travels while this one is consumed.
         state.prefetch = state.next.as_ref().map(|next| {
             let endpoint = endpoint_of(next, state.company.as_deref());
             Prefetch::start(&state.client, next.clone(), endpoint)
         });
-        return Ok(Some((page.items, state)));
+        return Ok(Some(((page.items, place), state)));
     }
 }
 

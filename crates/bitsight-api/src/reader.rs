@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde::de::Error as _;
 
-use crate::finding::{AssetFields, DetailsFields, FindingFields};
+use crate::finding::{AssetFields, DetailsFields, FindingFields, LightFields};
 use crate::lenient::{LenientBool, LenientF64, LenientObject, LenientStr, LenientVec};
 
 /// The deepest nesting of arrays and objects read.
@@ -32,6 +32,24 @@ pub(crate) fn read_finding(text: &str) -> Result<(FindingFields<'_>, usize), ser
         return Err(reader.error("expected a JSON object"));
     }
     let fields = reader.finding()?;
+    Ok((fields, reader.at))
+}
+
+/// Reads the finding object at the start of `text` (no leading whitespace) only as
+/// far as its light fields (every other value is checked and skipped); returns them
+/// and the object's length in bytes.
+///
+/// # Errors
+/// When `text` does not start with a JSON object, or a light field is refused as
+/// serde_json refuses it (see [`read_finding`]).
+pub(crate) fn read_light_finding(
+    text: &str,
+) -> Result<(LightFields<'_>, usize), serde_json::Error> {
+    let mut reader = Reader { text, at: 0 };
+    if reader.peek() != Some(b'{') {
+        return Err(reader.error("expected a JSON object"));
+    }
+    let fields = reader.light_finding()?;
     Ok((fields, reader.at))
 }
 
@@ -458,6 +476,30 @@ impl<'a> Reader<'a> {
                 }
                 _ => reader.skip_value()?,
             }
+            Ok(())
+        })?;
+        Ok(fields)
+    }
+
+    fn light_finding(&mut self) -> Result<LightFields<'a>, serde_json::Error> {
+        let mut fields = LightFields::default();
+        let mut seen = Seen(0);
+        self.object(|reader, key| {
+            let (bit, name, slot) = match key {
+                "temporary_id" => (0, "temporary_id", &mut fields.temporary_id),
+                "evidence_key" => (1, "evidence_key", &mut fields.evidence_key),
+                "first_seen" => (2, "first_seen", &mut fields.first_seen),
+                "last_seen" => (3, "last_seen", &mut fields.last_seen),
+                "risk_vector" => (4, "risk_vector", &mut fields.risk_vector),
+                "rolledup_observation_id" => (
+                    5,
+                    "rolledup_observation_id",
+                    &mut fields.rolledup_observation_id,
+                ),
+                _ => return reader.skip_value(),
+            };
+            seen.mark(bit, name)?;
+            *slot = reader.lenient_str()?;
             Ok(())
         })?;
         Ok(fields)

@@ -215,3 +215,86 @@ async fn without_a_sort_offset_paging_skips_findings() {
         seen.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn light_pages_agree_with_the_full_stream() {
+    let (server, client) = bounded(start(1, 730)).await;
+    let guid = server.with_portfolio(|p| p.company_guids()[0].clone());
+    let full: Vec<_> = bounded(client.findings(&guid, &page(100)).try_collect())
+        .await
+        .unwrap();
+    let before = server.requests();
+    let pages: Vec<_> = bounded(client.findings_pages(&guid, &page(100)).try_collect())
+        .await
+        .unwrap();
+    assert_eq!(server.requests() - before, 8, "one request per page");
+    let offsets: Vec<_> = pages
+        .iter()
+        .map(|p| (p.offset(), p.next_offset()))
+        .collect();
+    assert_eq!(offsets[0], (0, Some(100)));
+    assert_eq!(offsets[7], (700, None));
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.count() == Some(730) && p.company_guid() == guid)
+    );
+    let light: Vec<_> = pages
+        .iter()
+        .flat_map(bitsight_api::FindingsPage::iter)
+        .collect();
+    assert_eq!(light.len(), full.len());
+    for (light, full) in light.iter().zip(&full) {
+        assert_eq!(light.raw_json(), full.raw_json());
+        assert_eq!(light.identity(), full.identity_ref());
+        assert_eq!(light.identity(), *full.identity());
+        assert_eq!(light.temporary_id(), full.temporary_id());
+        assert_eq!(light.first_seen(), full.first_seen());
+        assert_eq!(light.last_seen(), full.last_seen());
+        assert_eq!(&light.to_finding().unwrap(), full);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_pages_start_early_and_waste_no_request() {
+    let (server, client) = bounded(start(1, 500)).await;
+    let guid = server.with_portfolio(|p| p.company_guids()[0].clone());
+    let full: Vec<_> = bounded(client.findings(&guid, &page(100)).try_collect())
+        .await
+        .unwrap();
+    let before = server.requests();
+    let pages: Vec<_> = bounded(
+        client
+            .findings_pages_with_overlap(&guid, &page(100), 8)
+            .try_collect(),
+    )
+    .await
+    .unwrap();
+    let offsets: Vec<_> = pages
+        .iter()
+        .map(bitsight_api::FindingsPage::offset)
+        .collect();
+    assert_eq!(offsets, [0, 92, 184, 276, 368, 460]);
+    assert_eq!(pages.last().unwrap().len(), 40);
+    assert_eq!(server.requests() - before, 6, "one request per page");
+    for page in &pages {
+        let start = usize::try_from(page.offset()).unwrap();
+        for (at, finding) in page.iter().enumerate() {
+            assert_eq!(finding.raw_json(), full[start + at].raw_json());
+        }
+    }
+    // An overlap as large as the page still moves on, one finding at a time.
+    let tiny: Vec<_> = bounded(
+        client
+            .findings_pages_with_overlap(&guid, &page(3), 5)
+            .take(4)
+            .try_collect(),
+    )
+    .await
+    .unwrap();
+    let offsets: Vec<_> = tiny
+        .iter()
+        .map(bitsight_api::FindingsPage::offset)
+        .collect();
+    assert_eq!(offsets, [0, 1, 2, 3]);
+}
