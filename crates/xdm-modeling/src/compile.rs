@@ -41,6 +41,134 @@ pub(crate) enum Node {
     Call(&'static Builtin, Vec<Node>),
     /// `object_create` with distinct literal keys: built without checking for repeats.
     ObjectCreate(Vec<(Text, Node)>),
+    /// `arrayconcat` / `arraymerge`: arguments that are `arraycreate` calls (or `if`s
+    /// choosing between such) push their items straight into the result.
+    ArrayConcat(Vec<Node>),
+    /// `arrayindex(regextract(value, fixed pattern), n)` with a literal `n >= 0`: the nth
+    /// match found without building the array of all matches.
+    RegextractIndex(Box<Node>, Arc<Regex>, usize),
+    /// A fixed path in a column the NDJSON reader prefetches (see `prefetch.rs`): the
+    /// prefetched node when the frame has it, else `path` followed in the column.
+    PathOf {
+        slot: usize,
+        result: usize,
+        path: JsonPath,
+        extract: Extract,
+    },
+}
+
+/// Calls `f` on each node directly below `node`.
+pub(crate) fn for_each_child(node: &Node, f: &mut dyn FnMut(&Node)) {
+    match node {
+        Node::Lit(_) | Node::Slot(_) | Node::Element | Node::CurrentTime | Node::PathOf { .. } => {}
+        Node::If(branches, otherwise) => {
+            for (c, v) in branches {
+                f(c);
+                f(v);
+            }
+            f(otherwise);
+        }
+        Node::Coalesce(items) | Node::Call(_, items) | Node::ArrayConcat(items) => {
+            items.iter().for_each(f);
+        }
+        Node::RegextractIndex(a, _, _) => f(a),
+        Node::ObjectCreate(entries) => entries.iter().for_each(|(_, n)| f(n)),
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Compare(_, a, b)
+        | Node::Contains(a, b, _)
+        | Node::InCidr(a, b, _, _)
+        | Node::Arith(_, a, b)
+        | Node::Lambda(_, a, b) => {
+            f(a);
+            f(b);
+        }
+        Node::Not(a) | Node::IsNull(a, _) | Node::Neg(a) => f(a),
+        Node::Regex(a, p, _) | Node::Regextract(a, p) | Node::RegexCapture(a, p) => {
+            f(a);
+            if let Pattern::Dynamic(n) = p {
+                f(n);
+            }
+        }
+        Node::Replex(a, p, r) => {
+            f(a);
+            if let Pattern::Dynamic(n) = p {
+                f(n);
+            }
+            f(r);
+        }
+        Node::In(a, items, _) => {
+            f(a);
+            for item in items {
+                if let InItem::Node(n) = item {
+                    f(n);
+                }
+            }
+        }
+        Node::Json(a, p, _) => {
+            f(a);
+            if let PathArg::Dynamic(n) = p {
+                f(n);
+            }
+        }
+    }
+}
+
+/// Calls `f` on each node directly below `node`, mutably.
+pub(crate) fn for_each_child_mut(node: &mut Node, f: &mut dyn FnMut(&mut Node)) {
+    match node {
+        Node::Lit(_) | Node::Slot(_) | Node::Element | Node::CurrentTime | Node::PathOf { .. } => {}
+        Node::If(branches, otherwise) => {
+            for (c, v) in branches {
+                f(c);
+                f(v);
+            }
+            f(otherwise);
+        }
+        Node::Coalesce(items) | Node::Call(_, items) | Node::ArrayConcat(items) => {
+            items.iter_mut().for_each(f);
+        }
+        Node::RegextractIndex(a, _, _) => f(a),
+        Node::ObjectCreate(entries) => entries.iter_mut().for_each(|(_, n)| f(n)),
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Compare(_, a, b)
+        | Node::Contains(a, b, _)
+        | Node::InCidr(a, b, _, _)
+        | Node::Arith(_, a, b)
+        | Node::Lambda(_, a, b) => {
+            f(a);
+            f(b);
+        }
+        Node::Not(a) | Node::IsNull(a, _) | Node::Neg(a) => f(a),
+        Node::Regex(a, p, _) | Node::Regextract(a, p) | Node::RegexCapture(a, p) => {
+            f(a);
+            if let Pattern::Dynamic(n) = p {
+                f(n);
+            }
+        }
+        Node::Replex(a, p, r) => {
+            f(a);
+            if let Pattern::Dynamic(n) = p {
+                f(n);
+            }
+            f(r);
+        }
+        Node::In(a, items, _) => {
+            f(a);
+            for item in items {
+                if let InItem::Node(n) = item {
+                    f(n);
+                }
+            }
+        }
+        Node::Json(a, p, _) => {
+            f(a);
+            if let PathArg::Dynamic(n) = p {
+                f(n);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -542,8 +670,11 @@ impl Compiler<'_, '_> {
                     return Node::Lit(Value::Null);
                 }
                 let args: Vec<Node> = args.iter().map(|a| self.expr(a)).collect();
-                if builtin.name != "object_create" {
-                    return Node::Call(builtin, args);
+                match builtin.name {
+                    "object_create" => {}
+                    "arrayconcat" | "arraymerge" => return Node::ArrayConcat(args),
+                    "arrayindex" => return regextract_index(builtin, args),
+                    _ => return Node::Call(builtin, args),
                 }
                 match literal_key_entries(args) {
                     Ok(entries) => Node::ObjectCreate(entries),
@@ -600,37 +731,27 @@ fn unescape_triple(body: &str) -> String {
 fn reads_event(node: &Node) -> bool {
     match node {
         Node::Lit(_) => false,
-        Node::Slot(_) | Node::Element | Node::CurrentTime => true,
-        Node::If(branches, otherwise) => {
-            branches
-                .iter()
-                .any(|(c, v)| reads_event(c) || reads_event(v))
-                || reads_event(otherwise)
+        Node::Slot(_) | Node::Element | Node::CurrentTime | Node::PathOf { .. } => true,
+        other => {
+            let mut reads = false;
+            for_each_child(other, &mut |child| reads = reads || reads_event(child));
+            reads
         }
-        Node::Coalesce(items) | Node::Call(_, items) => items.iter().any(reads_event),
-        Node::ObjectCreate(entries) => entries.iter().any(|(_, n)| reads_event(n)),
-        Node::And(a, b)
-        | Node::Or(a, b)
-        | Node::Compare(_, a, b)
-        | Node::Contains(a, b, _)
-        | Node::InCidr(a, b, _, _)
-        | Node::Arith(_, a, b)
-        | Node::Lambda(_, a, b) => reads_event(a) || reads_event(b),
-        Node::Not(a) | Node::IsNull(a, _) | Node::Neg(a) => reads_event(a),
-        Node::Regex(a, p, _) | Node::Regextract(a, p) | Node::RegexCapture(a, p) => {
-            reads_event(a) || matches!(p, Pattern::Dynamic(n) if reads_event(n))
-        }
-        Node::Replex(a, p, r) => {
-            reads_event(a) || reads_event(r) || matches!(p, Pattern::Dynamic(n) if reads_event(n))
-        }
-        Node::In(a, items, _) => {
-            reads_event(a)
-                || items
-                    .iter()
-                    .any(|i| matches!(i, InItem::Node(n) if reads_event(n)))
-        }
-        Node::Json(a, p, _) => reads_event(a) || matches!(p, PathArg::Dynamic(n) if reads_event(n)),
     }
+}
+
+/// `arrayindex`'s node: fused with a `regextract` of a fixed pattern at a literal index.
+fn regextract_index(builtin: &'static Builtin, mut args: Vec<Node>) -> Node {
+    if let [
+        Node::Regextract(_, Pattern::Fixed(_)),
+        Node::Lit(Value::Int(n)),
+    ] = args.as_slice()
+        && let Ok(n) = usize::try_from(*n)
+        && let Some(Node::Regextract(value, Pattern::Fixed(re))) = args.drain(..1).next()
+    {
+        return Node::RegextractIndex(value, re, n);
+    }
+    Node::Call(builtin, args)
 }
 
 /// `object_create`'s arguments as (key, value) pairs when they come in pairs whose keys
@@ -663,14 +784,23 @@ fn fold(node: Node) -> Node {
     Node::Lit(crate::eval::eval(&node, &mut frame))
 }
 
-/// Text of a JSON value at a path, for the `Json` node.
-pub(crate) fn extract(value: &Value, path: &JsonPath, extract: Extract) -> Value {
-    let f = match extract {
+fn extractor(extract: Extract) -> fn(&Value) -> Option<Value> {
+    match extract {
         Extract::Scalar => json_path::scalar_text,
         Extract::Json => json_path::json_text,
         Extract::Array => json_path::array_texts,
         Extract::ScalarArray => json_path::array_scalars,
-    };
+    }
+}
+
+/// What the `Json` node gives for the node found at its path.
+pub(crate) fn extract_node(node: &Value, extract: Extract) -> Value {
+    extractor(extract)(node).unwrap_or_default()
+}
+
+/// Text of a JSON value at a path, for the `Json` node.
+pub(crate) fn extract(value: &Value, path: &JsonPath, extract: Extract) -> Value {
+    let f = extractor(extract);
     if path.0.is_empty() {
         return json_path::with_json(value, f).unwrap_or_default();
     }

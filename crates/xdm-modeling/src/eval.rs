@@ -21,6 +21,12 @@ pub(crate) struct Frame {
     pub(crate) now_us: i64,
     /// Buffers of the line reader.
     pub(crate) scratch: crate::line::Scratch,
+    /// Per slot, whether its paths were prefetched into `paths` (see `prefetch.rs`).
+    pub(crate) prefetched: Vec<bool>,
+    /// The prefetched nodes, by result: `None` where the path leads nowhere.
+    pub(crate) paths: Vec<Option<Value>>,
+    /// Capture locations per regex, reused from match to match.
+    captures: Vec<(Arc<Regex>, regex::CaptureLocations)>,
 }
 
 impl Frame {
@@ -31,13 +37,21 @@ impl Frame {
             stack: Vec::new(),
             now_us: 0,
             scratch: crate::line::Scratch::default(),
+            prefetched: vec![false; slots],
+            paths: Vec::new(),
+            captures: Vec::new(),
         }
     }
 
-    /// Empties the frame for an event of `slots` columns, keeping its buffers.
-    pub(crate) fn reset(&mut self, slots: usize, now_us: i64) {
+    /// Empties the frame for an event of `slots` columns and `paths` prefetched paths,
+    /// keeping its buffers.
+    pub(crate) fn reset(&mut self, slots: usize, paths: usize, now_us: i64) {
         self.row.clear();
         self.row.resize(slots, Value::Null);
+        self.prefetched.clear();
+        self.prefetched.resize(slots, false);
+        self.paths.clear();
+        self.paths.resize(paths, None);
         self.elements.clear();
         self.stack.clear();
         self.scratch.clear();
@@ -199,6 +213,37 @@ pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
             },
         },
         Node::CurrentTime => Value::Timestamp(f.now_us),
+        Node::ArrayConcat(parts) => {
+            let mut out = Vec::new();
+            for part in parts {
+                concat_into(part, f, &mut out);
+            }
+            Value::Array(Arc::new(out))
+        }
+        Node::RegextractIndex(a, re, n) => {
+            let v = eval(a, f);
+            let Some(s) = text(&v) else {
+                return Value::Null;
+            };
+            regextract_index(re, &s, *n, f)
+        }
+        Node::PathOf {
+            slot,
+            result,
+            path,
+            extract,
+        } => {
+            if f.prefetched.get(*slot).copied().unwrap_or(false) {
+                return match f.paths.get(*result) {
+                    Some(Some(node)) => compile::extract_node(node, *extract),
+                    _ => Value::Null,
+                };
+            }
+            match f.row.get(*slot) {
+                None | Some(Value::Null) => Value::Null,
+                Some(v) => compile::extract(v, path, *extract),
+            }
+        }
         Node::ObjectCreate(entries) => {
             let mut built = Vec::with_capacity(entries.len());
             for (key, node) in entries {
@@ -217,6 +262,70 @@ pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
             f.stack.truncate(base);
             out
         }
+    }
+}
+
+/// Pushes what `arrayconcat` takes from `node`: an `arraycreate`'s items (or those of the
+/// branch an `if` picks) without building their array, else the value's items, the
+/// value itself, or nothing for null.
+fn concat_into(node: &Node, f: &mut Frame, out: &mut Vec<Value>) {
+    match node {
+        Node::Call(builtin, items) if builtin.name == "arraycreate" => {
+            for item in items {
+                let v = eval(item, f);
+                out.push(v);
+            }
+        }
+        Node::If(branches, otherwise) => {
+            for (cond, value) in branches {
+                if eval(cond, f).is_true() {
+                    return concat_into(value, f, out);
+                }
+            }
+            concat_into(otherwise, f, out);
+        }
+        other => match eval(other, f) {
+            Value::Array(items) => out.extend(items.iter().cloned()),
+            Value::Null => {}
+            v => out.push(v),
+        },
+    }
+}
+
+/// `arrayindex(regextract(s, re), n)`: the first group (or the whole match) of the nth
+/// match that has one, found without collecting the others.
+fn regextract_index(re: &Arc<Regex>, s: &Text, n: usize, f: &mut Frame) -> Value {
+    if re.captures_len() <= 1 {
+        return re
+            .find_iter(s)
+            .nth(n)
+            .map_or(Value::Null, |m| Value::Str(s.slice(m.as_str())));
+    }
+    if n == 0 {
+        let at = match f.captures.iter().position(|(r, _)| Arc::ptr_eq(r, re)) {
+            Some(at) => at,
+            None => {
+                if f.captures.len() >= 64 {
+                    f.captures.clear();
+                }
+                f.captures.push((Arc::clone(re), re.capture_locations()));
+                f.captures.len() - 1
+            }
+        };
+        let locations = &mut f.captures[at].1;
+        if re.captures_read(locations, s).is_none() {
+            return Value::Null;
+        }
+        if let Some((start, end)) = locations.get(1)
+            && let Some(group) = s.get(start..end)
+        {
+            return Value::Str(s.slice(group));
+        }
+        // The first match has no first group: the first match that has one is wanted.
+    }
+    match regextract(re, s) {
+        Value::Array(items) => items.get(n).cloned().unwrap_or_default(),
+        _ => Value::Null,
     }
 }
 

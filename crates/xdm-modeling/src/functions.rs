@@ -220,10 +220,9 @@ fn concat(a: &[Value]) -> Value {
                     out.push_str(s);
                 }
                 other => {
-                    let s = text(other).unwrap_or_else(|| Text::new(""));
                     // Rendered numbers and booleans need no escapes; JSON text may.
                     plain &= !matches!(other, Value::Array(_) | Value::Object(_));
-                    out.push_str(&s);
+                    other.render_into(out);
                 }
             }
         }

@@ -64,11 +64,6 @@ fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
 /// string holding JSON), in one pass: no JSON text is built to be escaped afterwards.
 pub(crate) fn value_in_string(out: &mut Vec<u8>, value: &Value) {
     match value {
-        Value::Str(s) if s.is_plain() => {
-            out.extend_from_slice(b"\\\"");
-            out.extend_from_slice(s.as_bytes());
-            out.extend_from_slice(b"\\\"");
-        }
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -85,18 +80,36 @@ pub(crate) fn value_in_string(out: &mut Vec<u8>, value: &Value) {
                 if i > 0 {
                     out.push(b',');
                 }
-                value_in_string(out, &Value::Str(key.clone()));
+                text_in_string(out, key);
                 out.push(b':');
                 value_in_string(out, item);
             }
             out.push(b'}');
         }
-        // Text that needs escaping (twice here) and scalars: their JSON, escaped.
+        Value::Str(s) => text_in_string(out, s),
+        // Their JSON (letters, digits, `.`, `+`, `-`) holds nothing a string escapes.
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+            self::value(out, value);
+        }
+        // Timestamps: their JSON string, escaped.
         other => {
             let mut json = Vec::new();
             self::value(&mut json, other);
             string_content(out, &String::from_utf8_lossy(&json));
         }
+    }
+}
+
+/// Writes text's JSON string (quotes included) escaped as the content of a JSON string.
+fn text_in_string(out: &mut Vec<u8>, s: &Text) {
+    if s.is_plain() {
+        out.extend_from_slice(b"\\\"");
+        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(b"\\\"");
+    } else {
+        let mut json = Vec::with_capacity(s.len() + 2);
+        text(&mut json, s);
+        string_content(out, &String::from_utf8_lossy(&json));
     }
 }
 

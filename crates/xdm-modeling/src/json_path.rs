@@ -43,16 +43,21 @@ impl JsonPath {
 
     /// Follows the path inside `root`.
     pub(crate) fn get<'v>(&self, root: &'v Value) -> Option<&'v Value> {
-        let mut node = root;
-        for segment in &self.0 {
-            node = match node {
-                Value::Object(map) => map.get(segment)?,
-                Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
-        }
-        Some(node)
+        get_in(root, &self.0)
     }
+}
+
+/// Follows the path of `segments` inside `root`.
+pub(crate) fn get_in<'v>(root: &'v Value, segments: &[String]) -> Option<&'v Value> {
+    let mut node = root;
+    for segment in segments {
+        node = match node {
+            Value::Object(map) => map.get(segment)?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
 }
 
 /// Runs `f` on the JSON inside `value`: an object or array directly, text after parsing it.

@@ -43,6 +43,7 @@ mod json_path;
 mod lexer;
 mod line;
 mod parser;
+mod prefetch;
 mod schema;
 mod slot_table;
 pub mod testdata;
@@ -309,13 +310,15 @@ pub struct Model {
     output_prefixes: Vec<Vec<u8>>,
     /// Lower-cased column names and their slots.
     lookup: slot_table::SlotTable,
+    /// The JSON paths the NDJSON reader takes out of path-only columns.
+    prefetch: prefetch::Prefetch,
     time_slot: usize,
     now_us: i64,
 }
 
 impl Model {
-    fn new(dataset: String, plan: Plan, schema: Option<&Schema>) -> Model {
-        let columns = plan
+    fn new(dataset: String, mut plan: Plan, schema: Option<&Schema>) -> Model {
+        let columns: Vec<Option<Column>> = plan
             .slots
             .iter()
             .map(|s| schema.and_then(|sc| sc.column(&dataset, &s.name)))
@@ -338,6 +341,7 @@ impl Model {
             .collect();
         let time_slot = plan.by_name.get("_time").copied().unwrap_or(0);
         let lookup = slot_table::SlotTable::new(&plan.by_name);
+        let prefetch = prefetch::Prefetch::build(&mut plan, &columns, time_slot);
         Model {
             dataset,
             plan,
@@ -345,6 +349,7 @@ impl Model {
             outputs,
             output_prefixes,
             lookup,
+            prefetch,
             time_slot,
             now_us: 0,
         }
@@ -449,10 +454,10 @@ impl Model {
         let shared: std::sync::Arc<str> = std::sync::Arc::from(line);
         FRAME.with(|cell| {
             let mut frame = cell.borrow_mut();
-            frame.reset(self.plan.slots.len(), self.now_us);
+            frame.reset(self.plan.slots.len(), self.prefetch.len(), self.now_us);
             let result = self.apply_shared_line(&shared, &mut frame, out);
             // Dropped now, not at the next event: the values share the line.
-            frame.reset(0, 0);
+            frame.reset(0, 0, 0);
             result
         })
     }
@@ -468,7 +473,7 @@ impl Model {
             Some(Some(e)) => return Err(LineError::Apply(e)),
             // Not one well-formed object, or one of a shape the reader leaves to serde_json.
             None => {
-                frame.reset(self.plan.slots.len(), self.now_us);
+                frame.reset(self.plan.slots.len(), self.prefetch.len(), self.now_us);
                 self.read_row_with_serde(shared, frame)?;
             }
         }
@@ -487,9 +492,29 @@ impl Model {
         frame: &mut Frame,
     ) -> Option<Option<ApplyError>> {
         let mut failure = None;
-        let Frame { row, scratch, .. } = frame;
+        let Frame {
+            row,
+            scratch,
+            prefetched,
+            paths,
+            ..
+        } = frame;
         line::Reader::new(shared, scratch).object(|key, reader| {
-            match self.slot_of(key) {
+            let slot = self.slot_of(key);
+            if let Some(slot) = slot
+                && let Some(root) = self.prefetch.root(slot)
+            {
+                // A repeated key: its last value wins, prefetched or not.
+                let results = self.prefetch.nodes.get(root)?.results.clone();
+                paths.get_mut(results)?.fill(None);
+                let container = reader.at_container();
+                *prefetched.get_mut(slot)? = container;
+                if container {
+                    row[slot] = Value::Null;
+                    return reader.prefetch(&self.prefetch, root, paths);
+                }
+            }
+            match slot {
                 Some(slot) => match self.column_value(slot, reader.value(true)?) {
                     Ok(v) => row[slot] = v,
                     Err(e) => {

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use crate::prefetch::Prefetch;
 use crate::value::{Object, Text, Value, number_value};
 
 /// Nesting deeper than this is left to serde_json (whose own limit is 128).
@@ -170,6 +171,107 @@ impl<'a> Reader<'a> {
                 Some(None)
             }
         }
+    }
+
+    /// Whether the value at the current position is a JSON object or array.
+    pub(crate) fn at_container(&self) -> bool {
+        matches!(self.bytes.get(self.pos), Some(b'{' | b'['))
+    }
+
+    /// Reads the value at the current position, keeping only the nodes at the paths of
+    /// `trie` below `node` (each into `results` at its number, `None` where the path
+    /// leads nowhere) and checking the rest, as [`Reader::find`] does for one path. The
+    /// results of `node`'s paths must be `None` on entry.
+    pub(crate) fn prefetch(
+        &mut self,
+        trie: &Prefetch,
+        node: usize,
+        results: &mut [Option<Value>],
+    ) -> Option<()> {
+        let here = &trie.nodes[node];
+        if here.ends || here.children.is_empty() {
+            // A path ends here: read the node, and follow any longer paths inside it.
+            let value = self.value(true)?;
+            for result in here.results.clone() {
+                let below = trie.paths.get(result)?.get(here.depth..)?;
+                *results.get_mut(result)? = crate::json_path::get_in(&value, below).cloned();
+            }
+            return Some(());
+        }
+        match *self.bytes.get(self.pos)? {
+            b'{' => {
+                self.enter()?;
+                self.pos += 1;
+                self.whitespace();
+                if !self.eat(b'}') {
+                    loop {
+                        self.whitespace();
+                        let key = self.key()?;
+                        self.whitespace();
+                        self.expect(b':')?;
+                        self.whitespace();
+                        let child = here
+                            .children
+                            .iter()
+                            .copied()
+                            .find(|&c| trie.nodes[c].segment == *key);
+                        match child {
+                            Some(child) => {
+                                // A repeated key: its last value wins.
+                                results
+                                    .get_mut(trie.nodes[child].results.clone())?
+                                    .fill(None);
+                                self.prefetch(trie, child, results)?;
+                            }
+                            None => {
+                                self.value(false)?;
+                            }
+                        }
+                        self.whitespace();
+                        if self.eat(b',') {
+                            continue;
+                        }
+                        self.expect(b'}')?;
+                        break;
+                    }
+                }
+                self.depth -= 1;
+            }
+            b'[' => {
+                self.enter()?;
+                self.pos += 1;
+                self.whitespace();
+                if !self.eat(b']') {
+                    let mut index = 0usize;
+                    loop {
+                        self.whitespace();
+                        let child = here
+                            .children
+                            .iter()
+                            .copied()
+                            .find(|&c| trie.nodes[c].index == Some(index));
+                        match child {
+                            Some(child) => self.prefetch(trie, child, results)?,
+                            None => {
+                                self.value(false)?;
+                            }
+                        }
+                        index += 1;
+                        self.whitespace();
+                        if self.eat(b',') {
+                            continue;
+                        }
+                        self.expect(b']')?;
+                        break;
+                    }
+                }
+                self.depth -= 1;
+            }
+            _ => {
+                self.value(false)?;
+            }
+        }
+        Some(())
     }
 
     fn end(&mut self) -> Option<()> {

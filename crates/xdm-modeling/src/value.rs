@@ -507,7 +507,7 @@ impl Value {
     }
 
     /// Writes a scalar's text (what `to_string` gives) into `out`.
-    fn render_into(&self, out: &mut String) {
+    pub(crate) fn render_into(&self, out: &mut String) {
         use std::fmt::Write;
         // Writing to a String cannot fail.
         let _ = match self {

@@ -284,6 +284,40 @@ mod laws {
     use super::*;
     use proptest::prelude::*;
 
+    /// JSON text of nested objects and arrays over the keys `a`, `b` and `0`, keys
+    /// possibly repeated (so the last value must win), with escapes and odd numbers.
+    fn nested_json_text() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("-0".to_owned()),
+            Just("1.50".to_owned()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            "[ab\"\\\\]{0,3}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+            Just("\"\\u0041\"".to_owned()),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                proptest::collection::vec(
+                    (
+                        prop_oneof![Just("a"), Just("b"), Just("0"), Just("\\u0061")],
+                        inner
+                    ),
+                    0..4
+                )
+                .prop_map(|entries| {
+                    let body: Vec<String> = entries
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .collect();
+                    format!("{{{}}}", body.join(","))
+                }),
+            ]
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -340,6 +374,47 @@ mod laws {
                 prop_assert!(model.apply_json_line(&line, &mut out).unwrap());
                 prop_assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected.clone()).unwrap());
             }
+        }
+
+        /// A column read only through fixed paths is prefetched while the line is read;
+        /// the records are those of the value path, which follows each path in the whole
+        /// value, whatever the column holds (repeated keys, arrays, scalars, escapes).
+        #[test]
+        fn prefetched_paths_match_the_value_path(d in nested_json_text(), repeat in proptest::option::of(nested_json_text())) {
+            let rules = Rules::parse("p.xif", r#"[MODEL: dataset=p]
+                alter xdm.event.type = d -> a,
+                      xdm.event.id = json_extract(d, "$.a.b"),
+                      xdm.event.tags = json_extract_array(d, "$.b"),
+                      xdm.event.description = json_extract_scalar(d, "$.b.0"),
+                      xdm.event.original_event_type = to_json_string(json_extract_scalar_array(d, "$.a.0")),
+                      xdm.alert.name = json_extract(d, "$.0.a"),
+                      xdm.alert.description = json_extract(d, "$.a");"#);
+            let model = rules.compile(None, None).unwrap();
+            let line = match &repeat {
+                Some(r) => format!("{{\"d\":{d},\"x\":1,\"d\":{r}}}"),
+                None => format!("{{\"x\":[1],\"d\":{d}}}"),
+            };
+            let event: Value = serde_json::from_str(&line).unwrap();
+            let expected = serde_json::to_string(&model.apply_value(&event).unwrap().unwrap()).unwrap();
+            let mut out = Vec::new();
+            prop_assert!(model.apply_json_line(&line, &mut out).unwrap());
+            prop_assert_eq!(String::from_utf8(out).unwrap(), expected, "line {}", line);
+        }
+
+        /// `arrayindex(regextract(..), n)` is fused into one search, and `arrayconcat` of
+        /// `arraycreate`s builds one array: both give what the unfused forms give.
+        #[test]
+        fn fused_forms_match_unfused(s in "[ab:0-9]{0,8}", n in 0i64..3, c: bool) {
+            let event = json!({"s": s, "c": c});
+            for re in ["(a)?b", ":(\\d+)$", "a", "^(.+):\\d{1,5}$"] {
+                let fused = eval(&format!("arrayindex(regextract(s, \"{re}\"), {n})"), &event);
+                let unfused = eval(&format!("arrayindex(arrayreverse(arrayreverse(regextract(s, \"{re}\"))), {n})"), &event);
+                prop_assert_eq!(fused, unfused, "{} {}", re, n);
+            }
+            let parts = "arraycreate(s, null), if(c, arraycreate(s), arraycreate()), s, null, arraycreate(arraycreate(s)), if(c, s)";
+            let blocked = "coalesce(arraycreate(s, null)), coalesce(if(c, arraycreate(s), arraycreate())), s, null, coalesce(arraycreate(arraycreate(s))), coalesce(if(c, s))";
+            let fused = eval(&format!("arrayconcat({parts})"), &event);
+            prop_assert_eq!(fused, eval(&format!("arrayconcat({blocked})"), &event));
         }
 
         #[test]
