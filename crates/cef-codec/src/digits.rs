@@ -4,6 +4,8 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
+use crate::block::{push_block, put};
+
 /// Lets `write!` append UTF-8 text to a byte buffer, for the rarer values (floats, IPv6
 /// addresses, text timestamps) that `fmt` writes.
 pub(crate) struct ByteWriter<'a>(pub(crate) &'a mut Vec<u8>);
@@ -34,38 +36,66 @@ static DIGIT_PAIRS: [[u8; 2]; 100] = {
     pairs
 };
 
-/// Writes the decimal digits of `value` at the end of `digits`; returns where they start.
-// Every value cast to an index is below 100.
+/// The two digits of `value % 100`.
+// The index is below 100.
 #[allow(clippy::cast_possible_truncation)]
-fn digits_of(mut value: u64, digits: &mut [u8; 20]) -> usize {
+#[inline(always)]
+fn pair(value: u32) -> [u8; 2] {
+    DIGIT_PAIRS
+        .get((value % 100) as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The eight digits of `value` (below 10^8), zero-padded: divisions by constants, which
+/// compile to multiplications.
+#[inline(always)]
+fn eight_digits(value: u32) -> [u8; 8] {
+    let (high, low) = (value / 10_000, value % 10_000);
+    let [a, b] = pair(high / 100);
+    let [c, d] = pair(high);
+    let [e, f] = pair(low / 100);
+    let [g, h] = pair(low);
+    [a, b, c, d, e, f, g, h]
+}
+
+/// The decimal digits of `value`, left-aligned in a block, and how many there are.
+// Every cast value is below 10^8, every digit count at most 20.
+#[allow(clippy::cast_possible_truncation)]
+#[inline]
+fn digits_of(value: u64) -> ([u8; 24], usize) {
     // u64::MAX has 20 digits.
-    let mut start = digits.len();
-    while value >= 100 {
-        let pair = DIGIT_PAIRS
-            .get((value % 100) as usize)
-            .copied()
-            .unwrap_or_default();
-        value /= 100;
-        start -= 2;
-        if let Some(slot) = digits.get_mut(start..start + 2) {
-            slot.copy_from_slice(&pair);
-        }
+    let len = value
+        .checked_ilog10()
+        .map_or(1, |log| log as usize + 1)
+        .min(20);
+    let mut digits = [0u8; 24];
+    let mut end = len;
+    let mut rest = value;
+    while rest >= 100_000_000 {
+        end = end.saturating_sub(8);
+        put(&mut digits, end, &eight_digits((rest % 100_000_000) as u32));
+        rest /= 100_000_000;
     }
-    let [tens, ones] = DIGIT_PAIRS.get(value as usize).copied().unwrap_or_default();
-    start -= 1;
-    digits[start] = ones;
-    if value >= 10 {
-        start -= 1;
-        digits[start] = tens;
+    let mut rest = rest as u32;
+    while rest >= 100 {
+        end = end.saturating_sub(2);
+        put(&mut digits, end, &pair(rest));
+        rest /= 100;
     }
-    start
+    if rest >= 10 {
+        put(&mut digits, end.saturating_sub(2), &pair(rest));
+    } else {
+        put(&mut digits, end.saturating_sub(1), &[b'0' + rest as u8]);
+    }
+    (digits, len)
 }
 
 /// Appends the decimal digits of `value`.
+#[inline]
 pub(crate) fn push_u64(out: &mut Vec<u8>, value: u64) {
-    let mut digits = [0u8; 20];
-    let start = digits_of(value, &mut digits);
-    out.extend_from_slice(digits.get(start..).unwrap_or_default());
+    let (digits, len) = digits_of(value);
+    push_block(out, &digits, len);
 }
 
 /// Appends `value` in decimal, with a leading `-` when negative.
@@ -107,13 +137,11 @@ pub(crate) fn push_ipv4(out: &mut Vec<u8>, address: Ipv4Addr) {
     let mut len = 0;
     for octet in address.octets() {
         let (digits, count) = OCTET_TEXT[usize::from(octet)];
-        if let Some(slot) = text.get_mut(len..len + 4) {
-            slot.copy_from_slice(&digits);
-        }
+        put(&mut text, len, &digits);
         len += usize::from(count) + 1;
     }
     // Without the last octet's `.`.
-    out.extend_from_slice(text.get(..len - 1).unwrap_or_default());
+    push_block(out, &text, len - 1);
 }
 
 /// Each byte as two upper-case hexadecimal digits.

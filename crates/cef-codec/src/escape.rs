@@ -1,5 +1,7 @@
 //! CEF escaping, done once when an event is built or decoded, so writing is a plain copy.
 
+use crate::block;
+
 /// A buffer text is appended to: the builder's `String`, or the caller's `Vec<u8>` when an
 /// event is encoded straight from its builder.
 pub(crate) trait TextBuffer {
@@ -99,6 +101,100 @@ fn is_plain(text: &str, special: u8) -> bool {
     }
 }
 
+/// The longest text [`plain_short`] copies.
+pub(crate) const SHORT: usize = 32;
+
+/// The two words of sixteen bytes, in memory order.
+// The casts keep each half of the 128-bit word whole.
+#[allow(clippy::cast_possible_truncation)]
+#[inline(always)]
+fn halves(chunk: &[u8; 16]) -> (u64, u64) {
+    let word = u128::from_ne_bytes(*chunk);
+    (word as u64, (word >> 64) as u64)
+}
+
+/// `text` in a block, when it has at most [`SHORT`] bytes and none [`is_plain`] looks for;
+/// `None` otherwise. Fixed-size chunks are loaded from both ends of the text (overlapping
+/// in the middle), checked as words and stored into the block at the same offsets, so
+/// checking and copying a short text is a few register operations and no call. Bytes of the
+/// block past the text are zero.
+#[inline(always)]
+fn plain_short(text: &str, special: u8) -> Option<[u8; SHORT]> {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let mut block = [0u8; SHORT];
+    let found = if let (Some(head), Some(tail)) = (bytes.first_chunk::<16>(), bytes.last_chunk()) {
+        if len > SHORT {
+            return None;
+        }
+        let ((a, b), (c, d)) = (halves(head), halves(tail));
+        block::put(&mut block, 0, head);
+        block::put(&mut block, len - 16, tail);
+        special_bytes(a, special)
+            | special_bytes(b, special)
+            | special_bytes(c, special)
+            | special_bytes(d, special)
+    } else if let (Some(head), Some(tail)) = (bytes.first_chunk::<8>(), bytes.last_chunk()) {
+        block::put(&mut block, 0, head);
+        block::put(&mut block, len - 8, tail);
+        special_bytes(u64::from_ne_bytes(*head), special)
+            | special_bytes(u64::from_ne_bytes(*tail), special)
+    } else if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk()) {
+        block::put(&mut block, 0, head);
+        block::put(&mut block, len - 4, tail);
+        special_bytes(
+            u64::from(u32::from_ne_bytes(*head)) << 32 | u64::from(u32::from_ne_bytes(*tail)),
+            special,
+        )
+    } else if let (Some(&first), Some(&middle), Some(&last)) =
+        (bytes.first(), bytes.get(len / 2), bytes.last())
+    {
+        block::put(&mut block, 0, &[first]);
+        block::put(&mut block, len / 2, &[middle]);
+        block::put(&mut block, len - 1, &[last]);
+        special_bytes(
+            u64::from_ne_bytes([first, middle, last, b'a', b'a', b'a', b'a', b'a']),
+            special,
+        )
+    } else {
+        0
+    };
+    (found == 0).then_some(block)
+}
+
+/// An extension value of at most [`SHORT`] bytes that needs neither cleaning nor escaping,
+/// in a block; `None` for any other value.
+#[inline(always)]
+pub(crate) fn plain_short_value(text: &str) -> Option<[u8; SHORT]> {
+    plain_short(text, b'=')
+}
+
+/// Appends an extension value of at most [`SHORT`] bytes that needs neither cleaning nor
+/// escaping, and returns `true`; returns `false`, appending nothing, for any other value.
+#[inline(always)]
+fn push_plain_short_value(out: &mut Vec<u8>, text: &str) -> bool {
+    match plain_short_value(text) {
+        Some(block) => {
+            block::push_block(out, &block, text.len());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Appends a header field of at most [`SHORT`] bytes that needs neither cleaning nor
+/// escaping, and returns `true`; returns `false`, appending nothing, for any other field.
+#[inline(always)]
+pub(crate) fn push_plain_short_header(out: &mut Vec<u8>, text: &str) -> bool {
+    match plain_short(text, b'|') {
+        Some(block) => {
+            block::push_block(out, &block, text.len());
+            true
+        }
+        None => false,
+    }
+}
+
 /// Whether an extension value is written exactly as it is.
 #[inline]
 pub(crate) fn is_plain_value(text: &str) -> bool {
@@ -156,6 +252,14 @@ pub(crate) fn is_forbidden_control_byte(byte: u8) -> bool {
 /// one check and one copy.
 #[inline(always)]
 pub(crate) fn push_value(out: &mut Vec<u8>, text: &str) {
+    if !push_plain_short_value(out, text) {
+        push_long_value(out, text);
+    }
+}
+
+/// [`push_value`] for a value that is long or needs a look at each byte.
+#[inline(never)]
+fn push_long_value(out: &mut Vec<u8>, text: &str) {
     if is_plain_value(text) {
         out.extend_from_slice(text.as_bytes());
     } else {
@@ -225,6 +329,18 @@ mod tests {
                 assert!(!is_plain_value(&text), "{text:?}");
             }
         }
+        for len in 0..=SHORT + 1 {
+            let text = "x".repeat(len);
+            let short = plain_short(&text, b'=').map(|block| block[..len].to_vec());
+            assert_eq!(short, (len <= SHORT).then(|| text.clone().into_bytes()));
+            for at in 0..len {
+                let mut text = text.clone().into_bytes();
+                text[at] = b'=';
+                let text = String::from_utf8(text).unwrap();
+                assert_eq!(plain_short(&text, b'='), None, "{text:?}");
+                assert_eq!(plain_short(&text, b'|').is_some(), len <= SHORT, "{text:?}");
+            }
+        }
         for at in 0..40 {
             let text = format!("{}|{}", "a".repeat(at), "b".repeat(40 - at));
             assert!(!is_plain_header(&text), "{text:?}");
@@ -247,6 +363,11 @@ mod tests {
             let plain = |special: u8| !text.bytes().any(|byte| byte < 0x20 || byte == 0x7f || byte == b'\\' || byte == special);
             proptest::prop_assert_eq!(is_plain_value(&text), plain(b'='));
             proptest::prop_assert_eq!(is_plain_header(&text), plain(b'|'));
+            for special in [b'=', b'|'] {
+                let short = plain_short(&text, special).map(|block| block[..text.len()].to_vec());
+                let expected = (plain(special) && text.len() <= SHORT).then(|| text.as_bytes().to_vec());
+                proptest::prop_assert_eq!(short, expected);
+            }
         }
     }
 

@@ -93,6 +93,25 @@ impl KeyDef {
         }
     }
 
+    /// Appends `separator`, then `name=`: a pair after the header's last `|` or after a
+    /// space.
+    #[inline(always)]
+    pub(crate) fn push_pair_prefix_after(&self, out: &mut Vec<u8>, separator: u8) {
+        let mut block = self.pair_prefix_block;
+        block[0] = separator;
+        crate::block::push_block(out, &block, self.pair_prefix.len());
+    }
+
+    /// The most characters a value of this key may have: the limit of a text key, no limit
+    /// for other kinds.
+    #[inline(always)]
+    pub(crate) fn max_chars(&self) -> usize {
+        match self.kind {
+            KeyKind::Text { max_chars } => max_chars,
+            _ => usize::MAX,
+        }
+    }
+
     /// The dictionary's full name, for example `sourceAddress`.
     pub fn full_name(&self) -> &'static str {
         self.full_name

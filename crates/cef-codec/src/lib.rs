@@ -119,6 +119,7 @@
 //!   `MMM dd yyyy HH:mm:ss.SSS zzz` text ([`TimeFormat`]).
 #![deny(missing_docs)]
 
+mod block;
 mod decode;
 mod digits;
 mod encode;

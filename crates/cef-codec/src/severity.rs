@@ -120,6 +120,49 @@ impl Severity {
         }
     }
 
+    /// [`Severity::as_str`] in a block padded with zeros, and its length: written with
+    /// [`push_block`](crate::block::push_block), a copy of fixed size.
+    #[inline]
+    pub(crate) fn text_block(self) -> ([u8; 16], usize) {
+        const fn block(text: &str) -> ([u8; 16], usize) {
+            let bytes = text.as_bytes();
+            let mut block = [0u8; 16];
+            let mut index = 0;
+            while index < bytes.len() {
+                block[index] = bytes[index];
+                index += 1;
+            }
+            (block, bytes.len())
+        }
+        static LEVELS: [([u8; 16], usize); 11] = [
+            block("0"),
+            block("1"),
+            block("2"),
+            block("3"),
+            block("4"),
+            block("5"),
+            block("6"),
+            block("7"),
+            block("8"),
+            block("9"),
+            block("10"),
+        ];
+        static BANDS: [([u8; 16], usize); 5] = [
+            block("Unknown"),
+            block("Low"),
+            block("Medium"),
+            block("High"),
+            block("Very-High"),
+        ];
+        match self.0 {
+            Form::Level(level) => LEVELS
+                .get(usize::from(level))
+                .copied()
+                .unwrap_or(LEVELS[10]),
+            Form::Word(band) => BANDS[band as usize],
+        }
+    }
+
     /// Reads a severity leniently: surrounding spaces, any letter case, `Very High` or
     /// `VeryHigh`, and whole-valued decimals such as `4.0`.
     pub fn parse_lenient(text: &str) -> Result<Severity, ParseSeverityError> {
@@ -210,6 +253,24 @@ mod tests {
             SeverityOutOfRange(11).to_string(),
             "CEF severity level 11 is out of range 0-10"
         );
+    }
+
+    #[test]
+    fn every_text_block_holds_the_text() {
+        let words = [
+            Band::Unknown,
+            Band::Low,
+            Band::Medium,
+            Band::High,
+            Band::VeryHigh,
+        ];
+        let severities = (0..=10)
+            .map(|level| Severity::new(level).unwrap())
+            .chain(words.map(Severity::from_band));
+        for severity in severities {
+            let (block, len) = severity.text_block();
+            assert_eq!(&block[..len], severity.as_str().as_bytes());
+        }
     }
 
     #[test]

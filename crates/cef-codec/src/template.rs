@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use time::OffsetDateTime;
 
+use crate::block;
 use crate::digits;
 use crate::escape;
 use crate::event::{
@@ -150,13 +151,12 @@ impl HeaderTemplate {
             .and_then(|()| push_header_field(out, "name", name, NAME_MAX, policy))
             .err()
             .map(Box::new);
-        out.extend_from_slice(severity.as_str().as_bytes());
-        out.push(b'|');
-        let extension_start = out.len();
+        let (severity, len) = severity.text_block();
+        block::push_block(out, &severity, len);
         EventWriter {
             out,
             start,
-            extension_start,
+            separator: b'|',
             length_policy: policy,
             time_format: self.time_format,
             error,
@@ -168,7 +168,26 @@ impl HeaderTemplate {
 
 /// Appends a header field cleaned, cut to `max` characters (or refused, as `policy` says)
 /// and escaped, then its closing `|`.
+#[inline(always)]
 fn push_header_field(
+    out: &mut Vec<u8>,
+    field: &'static str,
+    text: &str,
+    max: usize,
+    policy: LengthPolicy,
+) -> Result<(), BuildError> {
+    // A string of at most `max` bytes has at most `max` characters.
+    if text.len() <= max && escape::push_plain_short_header(out, text) {
+        out.push(b'|');
+        Ok(())
+    } else {
+        push_long_header_field(out, field, text, max, policy)
+    }
+}
+
+/// [`push_header_field`] for a field that is long or needs a look at each byte.
+#[inline(never)]
+fn push_long_header_field(
     out: &mut Vec<u8>,
     field: &'static str,
     text: &str,
@@ -200,8 +219,9 @@ pub struct EventWriter<'o> {
     out: &'o mut Vec<u8>,
     /// Where the event starts in `out`, which is cut back to it on error.
     start: usize,
-    /// Where the extension starts: its first pair has no leading space.
-    extension_start: usize,
+    /// What the next pair starts with: the `|` that ends the header, written with the
+    /// first pair (or by `finish` when there is none), then a space.
+    separator: u8,
     length_policy: LengthPolicy,
     time_format: TimeFormat,
     /// The error `finish` returns; once set, nothing more is written. Boxed: errors are
@@ -223,7 +243,7 @@ impl Drop for EventWriter<'_> {
 
 impl EventWriter<'_> {
     /// A string value, cut or refused past the key's limit.
-    #[inline]
+    #[inline(always)]
     pub fn text(mut self, key: TextKey, value: &str) -> Self {
         self.add_text(key.def(), value);
         self
@@ -291,7 +311,7 @@ impl EventWriter<'_> {
 
     /// The label of a custom slot: `label(keys::CS1, "Firmware")` writes `cs1Label=Firmware`.
     /// Keys without a label slot are refused with [`BuildError::NoLabelSlot`].
-    #[inline]
+    #[inline(always)]
     pub fn label(mut self, key: impl Key, label: &str) -> Self {
         match key.def().label() {
             Some(label_key) => self.add_text(label_key, label),
@@ -315,6 +335,9 @@ impl EventWriter<'_> {
     pub fn finish(mut self) -> Result<(), BuildError> {
         match self.error.take() {
             None => {
+                if self.separator == b'|' {
+                    self.out.push(b'|');
+                }
                 self.finished = true;
                 Ok(())
             }
@@ -338,17 +361,33 @@ impl EventWriter<'_> {
         self.error.get_or_insert_with(|| Box::new(error));
     }
 
-    /// Starts a pair with a dictionary key's `" key="`, without the space for the first pair.
-    #[inline]
+    /// Starts a pair with the separator and a dictionary key's `key=`.
+    #[inline(always)]
     fn dictionary_key(&mut self, def: &KeyDef) {
-        let first = self.out.len() == self.extension_start;
-        def.push_pair_prefix(self.out, first);
+        def.push_pair_prefix_after(self.out, self.separator);
+        self.separator = b' ';
+    }
+
+    /// Adds a text pair. Inlined for the common pair, a short value within its limit with
+    /// nothing to escape: the key is a constant then, so its limit and text are too.
+    #[inline(always)]
+    fn add_text(&mut self, def: &'static KeyDef, text: &str) {
+        if self.error.is_none()
+            && !text.is_empty()
+            && text.len() <= def.max_chars()
+            && let Some(value) = escape::plain_short_value(text)
+        {
+            self.dictionary_key(def);
+            block::push_block(self.out, &value, text.len());
+            return;
+        }
+        self.add_any_text(def, text);
     }
 
     /// Adds a text pair: cuts the value to the key's limit (or refuses it), then cleans and
     /// escapes it.
-    #[inline]
-    fn add_text(&mut self, def: &'static KeyDef, text: &str) {
+    #[inline(never)]
+    fn add_any_text(&mut self, def: &'static KeyDef, text: &str) {
         if text.is_empty() || self.error.is_some() {
             return;
         }
@@ -418,9 +457,8 @@ impl EventWriter<'_> {
         } else if crate::keys::lookup(key).is_some() {
             self.mistake(BuildError::DictionaryKeyAsVendorKey(key.to_owned()));
         } else if !value.is_empty() && self.error.is_none() {
-            if self.out.len() != self.extension_start {
-                self.out.push(b' ');
-            }
+            self.out.push(self.separator);
+            self.separator = b' ';
             self.out.extend_from_slice(key.as_bytes());
             self.out.push(b'=');
             escape::push_value(self.out, value);
