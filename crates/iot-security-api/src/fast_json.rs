@@ -14,6 +14,9 @@ use serde_json::{Map, Value};
 use crate::json::Json;
 use crate::lenient::Lenient;
 
+/// The most records reserved at once for a list (a full API page and a margin).
+const MAX_RESERVED_RECORDS: usize = 1024;
+
 /// Nesting deeper than this gives up, well inside serde_json's own limit (128).
 const MAX_DEPTH: usize = 100;
 
@@ -41,9 +44,34 @@ pub(crate) enum Token<'de> {
 }
 
 /// A record type the fast path can read.
-pub(crate) trait FastRecord: Sized {
-    /// Reads one record object, or gives up.
-    fn read_fast(reader: &mut Reader<'_>) -> Option<Self>;
+pub(crate) trait FastRecord: Default + Sized {
+    /// Where a key's value goes: one of the typed fields, or `extra`.
+    type Slot: Copy;
+
+    /// The slot of a key (a wire name, an alias, or anything else for `extra`).
+    fn slot_of(key: &str) -> Self::Slot;
+
+    /// Reads one record object into `self` (a default record), or gives up. `keys`
+    /// remembers the keys met at each position of the previous records of the page.
+    fn read_fast<'de>(
+        &mut self,
+        reader: &mut Reader<'de>,
+        keys: &mut KeyCache<'de, Self::Slot>,
+    ) -> Option<()>;
+}
+
+/// The keys of the records read so far, by position in their object, with their slots.
+/// The records of a page nearly always send the same keys in the same order, so a key
+/// is most often recognised by comparing its bytes with the one remembered at its
+/// position, without scanning it and without looking its name up.
+pub(crate) struct KeyCache<'de, S> {
+    keys: Vec<(&'de str, S)>,
+}
+
+impl<S> KeyCache<'_, S> {
+    pub(crate) fn new() -> Self {
+        Self { keys: Vec::new() }
+    }
 }
 
 /// A list page read on the fast path, with the same fields as serde's.
@@ -158,17 +186,123 @@ impl<'de> Reader<'de> {
         Some(Some(key))
     }
 
-    /// Reads the record object at the current position with `read_entry` called per key.
-    pub(crate) fn object(
+    /// Reads the record object at the current position with `read_entry` called per key
+    /// with the key's slot (`slot_of`, or the slot remembered in `keys` when the key is
+    /// the one met at the same position before).
+    #[inline(always)]
+    pub(crate) fn record<S: Copy>(
         &mut self,
-        mut read_entry: impl FnMut(&mut Self, &'de str) -> Option<()>,
+        keys: &mut KeyCache<'de, S>,
+        slot_of: impl Fn(&str) -> S,
+        mut read_entry: impl FnMut(&mut Self, &'de str, S) -> Option<()>,
     ) -> Option<()> {
         self.begin_object()?;
-        let mut first = true;
-        while let Some(key) = self.next_key(&mut first)? {
-            read_entry(self, key)?;
+        let mut index = 0;
+        loop {
+            let token = self.next_token()?;
+            if token == b'}' {
+                self.position += 1;
+                return Some(());
+            }
+            if index > 0 {
+                if token != b',' {
+                    return None;
+                }
+                self.position += 1;
+                self.next_token()?;
+            }
+            if self.byte(self.position)? != b'"' {
+                return None;
+            }
+            let (key, slot) = match keys.keys.get(index) {
+                // The remembered key has no escapes, quotes or control characters: the
+                // same bytes followed by a quote are the same key.
+                Some(&(key, slot)) if self.key_at_position(key) => {
+                    self.position += key.len() + 2;
+                    (key, slot)
+                }
+                _ => {
+                    let key = self.plain_string()?;
+                    let slot = slot_of(key);
+                    match keys.keys.get_mut(index) {
+                        Some(remembered) => *remembered = (key, slot),
+                        None => keys.keys.push((key, slot)),
+                    }
+                    (key, slot)
+                }
+            };
+            if self.next_token()? != b':' {
+                return None;
+            }
+            self.position += 1;
+            read_entry(self, key, slot)?;
+            index += 1;
         }
-        Some(())
+    }
+
+    /// Whether the string at the current `"` is `key` (which has nothing to escape).
+    #[inline(always)]
+    fn key_at_position(&self, key: &str) -> bool {
+        let start = self.position + 1;
+        let end = start + key.len();
+        self.text.as_bytes().get(start..end) == Some(key.as_bytes()) && self.byte(end) == Some(b'"')
+    }
+
+    /// The string at the current position (after whitespace) when it is one without
+    /// escapes, consumed; otherwise `None` with nothing consumed.
+    #[inline(always)]
+    pub(crate) fn plain_string_value(&mut self) -> Option<&'de str> {
+        if self.next_token()? != b'"' {
+            return None;
+        }
+        self.plain_string()
+    }
+
+    /// The number at the current position (after whitespace) when it is a plain
+    /// non-negative integer of at most 18 digits (its digits are then also its value's
+    /// canonical text), consumed; otherwise `None` with nothing consumed.
+    #[inline(always)]
+    pub(crate) fn plain_integer_value(&mut self) -> Option<&'de str> {
+        self.skip_whitespace();
+        let bytes = self.text.as_bytes();
+        let start = self.position;
+        let mut end = start;
+        while bytes.get(end).is_some_and(u8::is_ascii_digit) {
+            end += 1;
+        }
+        let digits = end - start;
+        let plain = (1..=18).contains(&digits)
+            && (digits == 1 || bytes.get(start) != Some(&b'0'))
+            && !matches!(bytes.get(end), Some(b'.' | b'e' | b'E'));
+        if !plain {
+            return None;
+        }
+        let text = self.text.get(start..end)?;
+        self.position = end;
+        Some(text)
+    }
+
+    /// `true` or `false` at the current position (after whitespace), consumed;
+    /// otherwise `None` with nothing consumed.
+    #[inline(always)]
+    pub(crate) fn flag_value(&mut self) -> Option<bool> {
+        let flag = match self.next_token()? {
+            b't' => true,
+            b'f' => false,
+            _ => return None,
+        };
+        self.literal(if flag { "true" } else { "false" })?;
+        Some(flag)
+    }
+
+    /// The position in the text (to go back to after a failed attempt).
+    pub(crate) fn position(&self) -> usize {
+        self.position
+    }
+
+    /// Goes back to a position taken with [`Self::position`].
+    pub(crate) fn rewind(&mut self, position: usize) {
+        self.position = position;
     }
 
     /// A list of records, or `null`.
@@ -180,13 +314,26 @@ impl<'de> Reader<'de> {
             }
             b'[' => {
                 self.position += 1;
-                let mut records = Vec::new();
+                let mut records: Vec<R> = Vec::new();
                 if self.next_token()? == b']' {
                     self.position += 1;
                     return Some(Some(records));
                 }
+                let mut keys = KeyCache::new();
                 loop {
-                    records.push(R::read_fast(self)?);
+                    // Read in place: a record is large, and moving it costs a copy.
+                    let start = self.position;
+                    records.push(R::default());
+                    records.last_mut()?.read_fast(self, &mut keys)?;
+                    if records.len() == 1 {
+                        // Room for the page at the first record's size, with a margin.
+                        let size = (self.position - start).max(1);
+                        // (At most a full API page: a small first record must not make
+                        // a long text reserve room for records it may not hold.)
+                        let remaining = self.text.len().saturating_sub(self.position);
+                        let estimate = (remaining / size + 1).saturating_mul(9) / 8;
+                        records.reserve(estimate.min(MAX_RESERVED_RECORDS));
+                    }
                     match self.next_token()? {
                         b',' => self.position += 1,
                         b']' => {
@@ -312,10 +459,6 @@ impl<'de> Reader<'de> {
 
     /// Reads and checks the next value.
     pub(crate) fn value(&mut self) -> Option<Scanned<'de>> {
-        self.value_at_depth(0)
-    }
-
-    fn value_at_depth(&mut self, depth: usize) -> Option<Scanned<'de>> {
         self.skip_whitespace();
         let start = self.position;
         let token = match self.byte(start)? {
@@ -342,30 +485,46 @@ impl<'de> Reader<'de> {
                 self.literal("null")?;
                 Token::Null
             }
-            b'[' => {
-                self.composite(depth, b']', |reader, depth| {
-                    reader.value_at_depth(depth).map(drop)
-                })?;
-                Token::Other
-            }
-            b'{' => {
-                self.composite(depth, b'}', |reader, depth| {
-                    if reader.next_token()? != b'"' {
-                        return None;
-                    }
-                    reader.value_at_depth(depth)?;
-                    if reader.next_token()? != b':' {
-                        return None;
-                    }
-                    reader.position += 1;
-                    reader.value_at_depth(depth).map(drop)
-                })?;
+            b'[' | b'{' => {
+                self.skip_value(0)?;
                 Token::Other
             }
             _ => return None,
         };
         let raw = self.text.get(start..self.position)?;
         Some(Scanned { token, raw })
+    }
+
+    /// Checks and consumes the value at the current position (after whitespace), at
+    /// nesting `depth`.
+    fn skip_value(&mut self, depth: usize) -> Option<()> {
+        match self.next_token()? {
+            b'"' => {
+                if self.plain_string().is_none() {
+                    self.escaped_string()?;
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                self.number()?;
+            }
+            b't' => self.literal("true")?,
+            b'f' => self.literal("false")?,
+            b'n' => self.literal("null")?,
+            b'[' => self.composite(depth, b']', Self::skip_value)?,
+            b'{' => self.composite(depth, b'}', |reader, depth| {
+                if reader.next_token()? != b'"' {
+                    return None;
+                }
+                reader.skip_value(depth)?;
+                if reader.next_token()? != b':' {
+                    return None;
+                }
+                reader.position += 1;
+                reader.skip_value(depth)
+            })?,
+            _ => return None,
+        }
+        Some(())
     }
 
     /// Checks a list or an object at the current bracket, each entry with `entry`.
@@ -399,7 +558,7 @@ impl<'de> Reader<'de> {
 
 /// Reads the value of a typed field as serde's decoder does ([`crate::lenient::put`]):
 /// into its slot when it fits and the slot is free, otherwise under its own key in
-/// `extra`.
+/// `extra`. (The types' [`Lenient::read_fast`] read their common shapes first.)
 pub(crate) fn read_field<T: Lenient>(
     reader: &mut Reader<'_>,
     slot: &mut Option<T>,
@@ -471,6 +630,8 @@ mod tests {
             any::<u64>().prop_map(Value::from),
             any::<i64>().prop_map(Value::from),
             (0u64..1000).prop_map(Value::from),
+            // Numbers as strings (read as integers by integer fields).
+            "[ 0-9]{1,4}|-?[0-9]{1,20}".prop_map(Value::from),
             (-1e12f64..1e12).prop_map(Value::from),
             text().prop_map(Value::from),
         ]
@@ -527,9 +688,16 @@ mod tests {
         /// The fast path reads every valid page itself, and reads it as serde does.
         #[test]
         fn the_fast_path_reads_pages_as_serde_does(
-            records in prop::collection::vec(record(), 0..4),
+            distinct in prop::collection::vec(record(), 1..4),
+            repeats in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
             pretty in any::<bool>(),
         ) {
+            // Records sent again in the page: their keys come in a remembered order.
+            let records: Vec<_> = distinct
+                .iter()
+                .cloned()
+                .chain(repeats.iter().map(|pick| pick.get(&distinct).clone()))
+                .collect();
             let (text, list) = page_text(&records, pretty);
             let fast = page::<Device>(&text).expect("a valid page stays on the fast path");
             let serde: Vec<Device> = serde_json::from_str(&list).unwrap();
@@ -621,6 +789,20 @@ mod tests {
             let serde: Vec<Device> = serde_json::from_value(serde["devices"].clone()).unwrap();
             assert_eq!(fast, serde, "{text}");
         }
+    }
+
+    /// A key remembered at a position is a prefix of, or longer than, the key met there
+    /// in the next record; an alias follows its field's wire name; a key turns up at
+    /// another position.
+    #[test]
+    fn remembered_keys_are_matched_whole() {
+        let list = r#"[{"ip":"1","x":1,"vlan":7},{"ip_address":"2","x":"a","vlan":"8"},
+            {"i":3,"ip":"4"},{"ip":5,"x":[1],"ip_address":"6"},{"vlan":9,"ip":"7","x":{}}]"#;
+        let text = format!("{{\"devices\":{list}}}");
+        let fast = page::<Device>(&text).unwrap().devices.unwrap();
+        let serde: Vec<Device> = serde_json::from_str(list).unwrap();
+        assert_eq!(fast, serde);
+        assert_eq!(fast[3].field("ip_address").unwrap().to_string(), "6");
     }
 
     #[test]

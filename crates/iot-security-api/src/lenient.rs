@@ -7,7 +7,7 @@ use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::fast_json::{Scanned, Token};
+use crate::fast_json::{Reader, Scanned, Token, read_field};
 use crate::json::Json;
 use crate::model::AlertMsg;
 use crate::small_string::SmallString;
@@ -77,6 +77,17 @@ pub(crate) trait Lenient: Sized {
     fn from_token(scanned: &Scanned<'_>) -> Option<Result<Self, Value>>;
     /// A borrowed view for generic field access.
     fn as_field(&self) -> FieldRef<'_>;
+    /// Reads the field's value on the fast page reader, as [`put`] does on serde's
+    /// decoder; types override it to read their most common shape first.
+    #[inline(always)]
+    fn read_fast(
+        reader: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+        extra: &mut Map<String, Value>,
+        key: &str,
+    ) -> Option<()> {
+        read_field(reader, slot, extra, key)
+    }
 }
 
 /// How a scalar type takes each JSON shape; what it refuses comes back as a value.
@@ -229,7 +240,7 @@ impl<'de, T: Scalar> Visitor<'de> for ScalarVisitor<T> {
 }
 
 macro_rules! scalar_lenient {
-    ($($ty:ty => $variant:ident),*) => {
+    ($($ty:ident => $variant:ident),*) => {
         $(
             impl Lenient for $ty {
                 #[inline(always)]
@@ -250,11 +261,80 @@ macro_rules! scalar_lenient {
                 fn as_field(&self) -> FieldRef<'_> {
                     FieldRef::$variant(scalar_lenient!(@view self, $variant))
                 }
+                scalar_lenient!(@read_fast $ty);
             }
         )*
     };
     (@view $value:expr, Text) => { $value };
     (@view $value:expr, $other:ident) => { *$value };
+    // Texts, integers and flags read their usual shapes straight from the page; the
+    // rest goes the general way (`read_field`).
+    (@read_fast String) => { scalar_lenient!(@read_fast_text String); };
+    (@read_fast SmallString) => { scalar_lenient!(@read_fast_text SmallString); };
+    (@read_fast i64) => {
+        #[inline(always)]
+        fn read_fast(
+            reader: &mut Reader<'_>,
+            slot: &mut Option<Self>,
+            extra: &mut Map<String, Value>,
+            key: &str,
+        ) -> Option<()> {
+            if slot.is_none() {
+                let start = reader.position();
+                // Digits, or a string of them (as `from_str` reads it).
+                let number = match reader.plain_integer_value() {
+                    Some(digits) => digits.parse().ok(),
+                    None => reader.plain_string_value().and_then(|text| text.trim().parse().ok()),
+                };
+                if number.is_some() {
+                    *slot = number;
+                    return Some(());
+                }
+                reader.rewind(start);
+            }
+            read_field(reader, slot, extra, key)
+        }
+    };
+    (@read_fast bool) => {
+        #[inline(always)]
+        fn read_fast(
+            reader: &mut Reader<'_>,
+            slot: &mut Option<Self>,
+            extra: &mut Map<String, Value>,
+            key: &str,
+        ) -> Option<()> {
+            if slot.is_none()
+                && let Some(flag) = reader.flag_value()
+            {
+                *slot = Some(flag);
+                return Some(());
+            }
+            read_field(reader, slot, extra, key)
+        }
+    };
+    (@read_fast $ty:ident) => {};
+    (@read_fast_text $ty:ident) => {
+        #[inline(always)]
+        fn read_fast(
+            reader: &mut Reader<'_>,
+            slot: &mut Option<Self>,
+            extra: &mut Map<String, Value>,
+            key: &str,
+        ) -> Option<()> {
+            if slot.is_none() {
+                // A string without escapes, or an integer whose digits are its text.
+                let text = match reader.plain_string_value() {
+                    Some(text) => Some(text),
+                    None => reader.plain_integer_value(),
+                };
+                if let Some(text) = text {
+                    *slot = Some($ty::from(text));
+                    return Some(());
+                }
+            }
+            read_field(reader, slot, extra, key)
+        }
+    };
 }
 
 scalar_lenient!(String => Text, SmallString => Text, i64 => Int, f64 => Float, bool => Bool);
@@ -419,16 +499,37 @@ macro_rules! lenient_record {
             }
         }
 
-        impl $crate::fast_json::FastRecord for $name {
-            fn read_fast(reader: &mut $crate::fast_json::Reader<'_>) -> Option<Self> {
-                let mut record = $name::default();
-                reader.object(|reader, key| match key {
-                    $( $wire $(| $alias)* => $crate::fast_json::read_field(reader, &mut record.$field, &mut record.extra, key), )*
-                    _ => $crate::fast_json::read_extra(reader, &mut record.extra, key),
-                })?;
-                Some(record)
+        const _: () = {
+            /// Where a key's value goes on the fast path.
+            #[allow(non_camel_case_types)]
+            #[derive(Clone, Copy)]
+            pub(crate) enum Slot {
+                $( $field, )*
+                Extra,
             }
-        }
+
+            impl $crate::fast_json::FastRecord for $name {
+                type Slot = Slot;
+
+                fn slot_of(key: &str) -> Slot {
+                    match key {
+                        $( $wire $(| $alias)* => Slot::$field, )*
+                        _ => Slot::Extra,
+                    }
+                }
+
+                fn read_fast<'de>(
+                    &mut self,
+                    reader: &mut $crate::fast_json::Reader<'de>,
+                    keys: &mut $crate::fast_json::KeyCache<'de, Slot>,
+                ) -> Option<()> {
+                    reader.record(keys, Self::slot_of, |reader, key, slot| match slot {
+                        $( Slot::$field => $crate::lenient::Lenient::read_fast(reader, &mut self.$field, &mut self.extra, key), )*
+                        Slot::Extra => $crate::fast_json::read_extra(reader, &mut self.extra, key),
+                    })
+                }
+            }
+        };
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
