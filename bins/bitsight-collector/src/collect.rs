@@ -13,7 +13,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use bitsight_api::{AlertsQuery, Client, Finding, FindingsExpand, FindingsQuery, FindingsSort};
+use bitsight_api::{
+    AlertsQuery, Client, Finding, FindingIdentityRef, FindingsExpand, FindingsQuery, FindingsSort,
+    LightFinding,
+};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -33,9 +36,12 @@ use crate::format::{CompanyRef, EventKind, Formatter};
 const PAGE_OVERLAP: u64 = 8;
 /// Restarts of one stream in one cycle before it gives up (the set keeps shifting).
 const MAX_RESTARTS: u32 = 20;
-/// Records buffered between the fetching tasks and the delivery loop. The batch being
+/// Chunks buffered between the fetching tasks and the delivery loop. The batch being
 /// filled is the real buffer; this only smooths the hand-over, so it stays small.
-const CHANNEL_CAPACITY: usize = 512;
+const CHANNEL_CAPACITY: usize = 4;
+/// A chunk is handed over once its records reach this many bytes (or at the end of a
+/// page): a few hundred records per hand-over, one buffer for all of them.
+const CHUNK_BYTES: usize = 256 * 1024;
 
 /// A company to collect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,35 +122,112 @@ pub fn checkpoint_name(kind: &str, guid: Option<&str>) -> String {
 /// so the temporary id is added then, to keep distinct findings apart.
 #[must_use]
 pub fn finding_key(finding: &Finding) -> String {
-    let id = finding.identity();
-    let mut key = String::with_capacity(id.risk_vector.len() + id.evidence_key.len() + 24);
-    key.push_str(&id.risk_vector);
-    key.push('|');
-    key.push_str(&id.evidence_key);
-    key.push('|');
-    if id.rolledup_observation_id.is_empty() {
-        key.push_str("t:");
-        key.push_str(finding.temporary_id().unwrap_or_default());
+    identity_key(&finding.identity_ref(), finding.temporary_id())
+}
+
+/// [`finding_key`] of a light finding (the same key for the same record).
+#[must_use]
+pub fn light_finding_key(finding: LightFinding<'_>) -> String {
+    identity_key(&finding.identity(), finding.temporary_id())
+}
+
+fn identity_key(id: &FindingIdentityRef<'_>, temporary_id: Option<&str>) -> String {
+    let rollup = id.rolledup_observation_id;
+    let tail = if rollup.is_empty() {
+        temporary_id.unwrap_or_default()
     } else {
-        key.push_str(&id.rolledup_observation_id);
+        rollup
+    };
+    let mut key =
+        String::with_capacity(id.risk_vector.len() + id.evidence_key.len() + tail.len() + 4);
+    key.push_str(id.risk_vector);
+    key.push('|');
+    key.push_str(id.evidence_key);
+    key.push('|');
+    if rollup.is_empty() {
+        key.push_str("t:");
     }
+    key.push_str(tail);
     key
 }
 
-/// A formatted record on its way to the delivery loop, with the cursor marks it settles
-/// (its own, plus those of records the modeling rule filtered out before it).
-struct Item {
+/// Formatted records of one stream on their way to the delivery loop, written back to
+/// back into one buffer (one allocation and one hand-over for hundreds of records),
+/// with the cursor marks each record settles: its own, plus those of records the
+/// modeling rule filtered out before it.
+struct Chunk {
     stream: usize,
     kind: &'static str,
-    payload: Bytes,
+    text: Bytes,
+    /// Where each record ends in `text`.
+    ends: Vec<usize>,
     marks: Vec<(Date, String)>,
+    /// Record `i` settles `marks[mark_ends[i - 1]..mark_ends[i]]`.
+    mark_ends: Vec<usize>,
 }
 
+/// A chunk being filled by a stream's task.
+#[derive(Default)]
+struct ChunkBuilder {
+    text: Vec<u8>,
+    ends: Vec<usize>,
+    marks: Vec<(Date, String)>,
+    mark_ends: Vec<usize>,
+}
+
+impl ChunkBuilder {
+    /// Closes the record just written to `text` (after the previous end), settling
+    /// `mark` and the marks waiting before it.
+    fn record(&mut self, mark: Option<(Date, String)>) {
+        self.marks.extend(mark);
+        self.ends.push(self.text.len());
+        self.mark_ends.push(self.marks.len());
+    }
+
+    /// A mark of a record that produced nothing: settled with the next record.
+    fn skipped(&mut self, mark: (Date, String)) {
+        self.marks.push(mark);
+    }
+
+    /// As [`ChunkBuilder::skipped`], for a record that may have no mark.
+    fn skipped_opt(&mut self, mark: Option<(Date, String)>) {
+        self.marks.extend(mark);
+    }
+
+    fn is_full(&self) -> bool {
+        self.text.len() >= CHUNK_BYTES
+    }
+
+    /// The records so far as a chunk (`None` when there are none); marks waiting for a
+    /// record stay for the next chunk.
+    fn take(&mut self, stream: usize, kind: &'static str) -> Option<Chunk> {
+        let settled = *self.mark_ends.last()?;
+        let waiting = self.marks.split_off(settled);
+        Some(Chunk {
+            stream,
+            kind,
+            text: Bytes::from(std::mem::replace(
+                &mut self.text,
+                Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4),
+            )),
+            ends: std::mem::take(&mut self.ends),
+            marks: std::mem::replace(&mut self.marks, waiting),
+            mark_ends: std::mem::take(&mut self.mark_ends),
+        })
+    }
+}
+
+/// A chunk handed to the delivery loop, waiting for its records' confirmation.
 struct Pending {
-    seq: u64,
+    /// Sequence number of its first record.
+    first_seq: u64,
+    records: usize,
+    /// Records confirmed (and their marks applied) so far.
+    confirmed: usize,
     stream: usize,
     kind: &'static str,
     marks: Vec<(Date, String)>,
+    mark_ends: Vec<usize>,
 }
 
 struct StreamState {
@@ -225,7 +308,7 @@ pub async fn run_cycle(
     let started = Instant::now();
     let streams = Arc::new(Mutex::new(load_streams(plan, store)?));
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
-    let (tx, rx) = mpsc::channel::<Item>(CHANNEL_CAPACITY);
+    let (tx, rx) = mpsc::channel::<Chunk>(CHANNEL_CAPACITY);
     let mut tasks = tokio::task::JoinSet::new();
     let permits = Arc::new(Semaphore::new(plan.company_concurrency));
     let stream_count = lock(&streams).len();
@@ -244,6 +327,7 @@ pub async fn run_cycle(
             plan: plan.clone(),
             formatter: Arc::clone(formatter),
             tx: tx.clone(),
+            chunk: ChunkBuilder::default(),
         };
         let permits = Arc::clone(&permits);
         let failures = Arc::clone(&failures);
@@ -263,17 +347,37 @@ pub async fn run_cycle(
     let mut next_seq: u64 = 0;
     let source_pending = Arc::clone(&pending);
     let source = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+        rx.recv().await.map(|chunk| (chunk, rx))
     })
-    .map(move |item: Item| {
-        next_seq += 1;
+    .flat_map(move |chunk: Chunk| {
+        let first_seq = next_seq + 1;
+        next_seq += u64::try_from(chunk.ends.len()).unwrap_or(u64::MAX);
+        let Chunk {
+            stream,
+            kind,
+            text,
+            ends,
+            marks,
+            mark_ends,
+        } = chunk;
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        let records: Vec<_> = starts
+            .zip(ends.iter().copied())
+            .zip(first_seq..)
+            .map(|((start, end), seq)| {
+                Ok::<_, std::convert::Infallible>(Record::new(kind, text.slice(start..end), seq))
+            })
+            .collect();
         lock(&source_pending).push_back(Pending {
-            seq: next_seq,
-            stream: item.stream,
-            kind: item.kind,
-            marks: item.marks,
+            first_seq,
+            records: ends.len(),
+            confirmed: 0,
+            stream,
+            kind,
+            marks,
+            mark_ends,
         });
-        Ok::<_, std::convert::Infallible>(Record::new(item.kind, item.payload, next_seq))
+        futures::stream::iter(records)
     })
     .take(plan.max_events);
 
@@ -287,16 +391,32 @@ pub async fn run_cycle(
     let commit = |seq: &u64| -> Result<(), CheckpointError> {
         let mut pending = lock(&commit_pending);
         let mut streams = lock(&commit_streams);
-        while pending.front().is_some_and(|p| p.seq <= *seq) {
-            let Some(done) = pending.pop_front() else {
+        while let Some(chunk) = pending.front_mut() {
+            let Some(through) = seq.checked_sub(chunk.first_seq) else {
                 break;
             };
-            *delivered.entry(done.kind.to_owned()).or_default() += 1;
-            let state = &mut streams[done.stream];
-            for (date, key) in done.marks {
-                state.cursor.advance(date, key, lookback);
+            let confirmed = usize::try_from(through)
+                .map_or(chunk.records, |n| n.saturating_add(1))
+                .min(chunk.records);
+            if confirmed > chunk.confirmed {
+                let from = chunk
+                    .confirmed
+                    .checked_sub(1)
+                    .map_or(0, |last| chunk.mark_ends[last]);
+                let to = chunk.mark_ends[confirmed - 1];
+                let state = &mut streams[chunk.stream];
+                for (date, key) in &mut chunk.marks[from..to] {
+                    state.cursor.advance(*date, std::mem::take(key), lookback);
+                }
+                *delivered.entry(chunk.kind.to_owned()).or_default() +=
+                    u64::try_from(confirmed - chunk.confirmed).unwrap_or(u64::MAX);
+                chunk.confirmed = confirmed;
+                dirty.insert(chunk.stream);
             }
-            dirty.insert(done.stream);
+            if chunk.confirmed < chunk.records {
+                break;
+            }
+            pending.pop_front();
         }
         commit_dirty(store, &streams, &mut dirty)
     };
@@ -419,7 +539,8 @@ struct StreamTask {
     client: Client,
     plan: Plan,
     formatter: Arc<Formatter>,
-    tx: mpsc::Sender<Item>,
+    tx: mpsc::Sender<Chunk>,
+    chunk: ChunkBuilder,
 }
 
 /// Why a stream stopped.
@@ -446,10 +567,13 @@ impl StreamTask {
     }
 
     async fn run(mut self) -> Result<(), StreamError> {
-        match self.kind {
+        let result = match self.kind {
             StreamKind::Alerts => self.run_alerts().await,
             StreamKind::Findings | StreamKind::Updates => self.run_findings().await,
-        }
+        };
+        // What was formatted before the end (or a failure) is still delivered.
+        self.hand_over().await.ok();
+        result
     }
 
     /// The date a finding sorts and resumes by in this stream.
@@ -474,7 +598,6 @@ impl StreamTask {
         let lookback = self.plan.lookback_days;
         let mut working = self.cursor.clone();
         let mut restarts = 0;
-        let mut skipped: Vec<(Date, String)> = Vec::new();
         'restart: loop {
             let mut query = base.clone();
             match self.kind {
@@ -518,11 +641,7 @@ impl StreamTask {
                         // Without a date there is no place in the cursor: deliver it
                         // (at least once) rather than drop it.
                         tracing::warn!(company = %company.guid, key = %key, "finding without a valid date");
-                        if self
-                            .send_finding(finding, &company, None, &mut skipped)
-                            .await
-                            .is_err()
-                        {
+                        if self.push_finding(finding, &company, None).is_err() {
                             return Ok(());
                         }
                         continue;
@@ -535,17 +654,22 @@ impl StreamTask {
                     {
                         // Not an update: the findings stream delivers it. Mark it seen.
                         working.advance(date, key.as_str(), lookback);
-                        skipped.push((date, key));
+                        self.chunk.skipped((date, key));
                         continue;
                     }
                     working.advance(date, key.as_str(), lookback);
                     if self
-                        .send_finding(finding, &company, Some((date, key)), &mut skipped)
-                        .await
+                        .push_finding(finding, &company, Some((date, key)))
                         .is_err()
                     {
                         return Ok(());
                     }
+                    if self.chunk.is_full() && self.hand_over().await.is_err() {
+                        return Ok(());
+                    }
+                }
+                if self.hand_over().await.is_err() {
+                    return Ok(());
                 }
                 last = page
                     .last()
@@ -558,12 +682,12 @@ impl StreamTask {
         }
     }
 
-    async fn send_finding(
-        &self,
+    /// Formats `finding` into the chunk; a failure is logged and stops the stream.
+    fn push_finding(
+        &mut self,
         finding: &Finding,
         company: &Company,
         mark: Option<(Date, String)>,
-        skipped: &mut Vec<(Date, String)>,
     ) -> Result<(), Closed> {
         let kind = match self.kind {
             StreamKind::Updates => EventKind::FindingUpdate,
@@ -573,36 +697,27 @@ impl StreamTask {
             guid: &company.guid,
             name: company.name.as_deref(),
         };
-        let payload = match self.formatter.finding(finding, reference, kind) {
-            Ok(payload) => payload,
+        match self
+            .formatter
+            .write_finding(finding, reference, kind, &mut self.chunk.text)
+        {
+            Ok(true) => self.chunk.record(mark),
+            // Filtered out by the modeling rule: settle its mark with the next record.
+            Ok(false) => self.chunk.skipped_opt(mark),
             Err(error) => {
                 tracing::error!(company = %company.guid, error = %error, "cannot format a finding");
                 return Err(Closed);
             }
-        };
-        self.send(payload, mark, skipped).await
+        }
+        Ok(())
     }
 
-    async fn send(
-        &self,
-        payload: Option<Bytes>,
-        mark: Option<(Date, String)>,
-        skipped: &mut Vec<(Date, String)>,
-    ) -> Result<(), Closed> {
-        let Some(payload) = payload else {
-            // Filtered out by the modeling rule: settle its mark with the next record.
-            skipped.extend(mark);
+    /// Hands the records formatted so far to the delivery loop.
+    async fn hand_over(&mut self) -> Result<(), Closed> {
+        let Some(chunk) = self.chunk.take(self.index, self.kind.record_kind()) else {
             return Ok(());
         };
-        let mut marks = std::mem::take(skipped);
-        marks.extend(mark);
-        let item = Item {
-            stream: self.index,
-            kind: self.kind.record_kind(),
-            payload,
-            marks,
-        };
-        self.tx.send(item).await.map_err(|_| Closed)
+        self.tx.send(chunk).await.map_err(|_| Closed)
     }
 
     async fn run_alerts(&mut self) -> Result<(), StreamError> {
@@ -615,7 +730,6 @@ impl StreamTask {
             ..AlertsQuery::default()
         };
         let mut working = self.cursor.clone();
-        let mut skipped = Vec::new();
         let mut alerts = std::pin::pin!(self.client.alerts(&query));
         while let Some(alert) = alerts.try_next().await? {
             let (Some(date), Some(guid)) = (alert.alert_date(), alert.guid()) else {
@@ -629,15 +743,17 @@ impl StreamTask {
                 .as_ref()
                 .is_none_or(|set| alert.company_guid().is_some_and(|g| set.contains(g)));
             if !wanted {
-                skipped.push((date, guid));
+                self.chunk.skipped((date, guid));
                 continue;
             }
-            let payload = self.formatter.alert(&alert)?;
-            if self
-                .send(payload, Some((date, guid)), &mut skipped)
-                .await
-                .is_err()
-            {
+            match self.formatter.alert(&alert)? {
+                Some(payload) => {
+                    self.chunk.text.extend_from_slice(&payload);
+                    self.chunk.record(Some((date, guid)));
+                }
+                None => self.chunk.skipped((date, guid)),
+            }
+            if self.chunk.is_full() && self.hand_over().await.is_err() {
                 return Ok(());
             }
         }
