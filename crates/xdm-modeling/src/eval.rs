@@ -27,6 +27,43 @@ pub(crate) struct Frame {
     pub(crate) paths: Vec<Option<Value>>,
     /// Capture locations per regex, reused from match to match.
     captures: Vec<(Arc<Regex>, regex::CaptureLocations)>,
+    /// The slots of the keys of the last lines read.
+    pub(crate) keys: KeyCache,
+}
+
+/// The slot of the key at each position of the last NDJSON lines read: events of one
+/// source mostly list their keys in the same order, so a key is usually found by one
+/// comparison rather than by hashing it.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    /// The model whose slots these are.
+    pub(crate) owner: u64,
+    pub(crate) slots: Vec<(Box<str>, Option<usize>)>,
+}
+
+impl KeyCache {
+    /// The slot of `key`, the `position`th key of its line, asking `lookup` when the
+    /// cache does not hold that key there.
+    pub(crate) fn slot(
+        &mut self,
+        position: usize,
+        key: &str,
+        lookup: impl FnOnce(&str) -> Option<usize>,
+    ) -> Option<usize> {
+        if let Some((cached, slot)) = self.slots.get(position)
+            && **cached == *key
+        {
+            return *slot;
+        }
+        let slot = lookup(key);
+        // Bounded: lines with very many keys cache their first ones only.
+        if position < self.slots.len() {
+            self.slots[position] = (Box::from(key), slot);
+        } else if position == self.slots.len() && position < 256 {
+            self.slots.push((Box::from(key), slot));
+        }
+        slot
+    }
 }
 
 impl Frame {
@@ -40,6 +77,7 @@ impl Frame {
             prefetched: vec![false; slots],
             paths: Vec::new(),
             captures: Vec::new(),
+            keys: KeyCache::default(),
         }
     }
 

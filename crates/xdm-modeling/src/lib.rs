@@ -314,6 +314,8 @@ pub struct Model {
     prefetch: prefetch::Prefetch,
     time_slot: usize,
     now_us: i64,
+    /// Tells this model's key cache (in the per-thread frame) from other models'.
+    id: u64,
 }
 
 impl Model {
@@ -352,6 +354,7 @@ impl Model {
             prefetch,
             time_slot,
             now_us: 0,
+            id: NEXT_MODEL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -430,6 +433,7 @@ impl Model {
         Ok(self.run(frame, false))
     }
 
+    /// The slot of a column name (any case), `None` for columns the rule does not use.
     fn slot_of(&self, key: &str) -> Option<usize> {
         // The table holds lower-cased names: a key found as it is needs no lowering.
         self.lookup.get(key).or_else(|| {
@@ -455,6 +459,10 @@ impl Model {
         FRAME.with(|cell| {
             let mut frame = cell.borrow_mut();
             frame.reset(self.plan.slots.len(), self.prefetch.len(), self.now_us);
+            if frame.keys.owner != self.id {
+                frame.keys.owner = self.id;
+                frame.keys.slots.clear();
+            }
             let result = self.apply_shared_line(&shared, &mut frame, out);
             // Dropped now, not at the next event: the values share the line.
             frame.reset(0, 0, 0);
@@ -497,10 +505,13 @@ impl Model {
             scratch,
             prefetched,
             paths,
+            keys,
             ..
         } = frame;
+        let mut position = 0;
         line::Reader::new(shared, scratch).object(|key, reader| {
-            let slot = self.slot_of(key);
+            let slot = keys.slot(position, key, |key| self.slot_of(key));
+            position += 1;
             if let Some(slot) = slot
                 && let Some(root) = self.prefetch.root(slot)
             {
@@ -555,6 +566,22 @@ impl Model {
     }
 
     fn column_value(&self, slot: usize, value: Value) -> Result<Value, ApplyError> {
+        // The common cases, which coercion leaves as they are.
+        if slot != self.time_slot
+            && matches!(
+                (self.columns[slot], &value),
+                (None, _)
+                    | (
+                        Some(Column {
+                            kind: ColumnType::String,
+                            ..
+                        }),
+                        Value::Str(_)
+                    )
+            )
+        {
+            return Ok(value);
+        }
         let value = match self.columns[slot] {
             Some(column) => {
                 schema::coerce(value, column).map_err(|found| ApplyError::SchemaMismatch {
@@ -676,6 +703,9 @@ impl Model {
         out.push(b'}');
     }
 }
+
+/// The id of the next model built.
+static NEXT_MODEL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 thread_local! {
     /// The working frame of [`Model::apply_json_line`], kept so that its buffers are
