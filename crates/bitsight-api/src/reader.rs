@@ -54,6 +54,7 @@ pub(crate) fn read_light_finding(
 }
 
 /// The index of the first `"`, `\\` or control character in `bytes` from `at`.
+#[inline(always)]
 fn find_special(bytes: &[u8], mut at: usize) -> Option<usize> {
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES << 7;
@@ -104,11 +105,14 @@ impl<'a> Reader<'a> {
         self.text.as_bytes()
     }
 
+    #[cold]
+    #[inline(never)]
     fn error(&self, what: &str) -> serde_json::Error {
         serde_json::Error::custom(format!("{what} at byte {}", self.at))
     }
 
     /// The next byte after whitespace, not consumed.
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         let bytes = self.bytes();
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(self.at) {
@@ -128,7 +132,22 @@ impl<'a> Reader<'a> {
 
     /// At a `"`: reads the string token; returns the index of its closing quote and
     /// whether it holds escapes.
+    #[inline(always)]
     fn string_token(&mut self) -> Result<(usize, bool), serde_json::Error> {
+        // Most strings hold no escape: their first special byte is the closing quote.
+        let bytes = self.bytes();
+        if let Some(end) = find_special(bytes, self.at + 1)
+            && bytes.get(end) == Some(&b'"')
+        {
+            self.at = end + 1;
+            return Ok((end, false));
+        }
+        self.escaped_string_token()
+    }
+
+    /// [`Reader::string_token`] for a string with escapes (or a bad one).
+    #[inline(never)]
+    fn escaped_string_token(&mut self) -> Result<(usize, bool), serde_json::Error> {
         let bytes = self.bytes();
         let mut from = self.at + 1;
         let mut escaped = false;
@@ -178,6 +197,21 @@ impl<'a> Reader<'a> {
             Ok(Cow::Borrowed(
                 self.text.get(start + 1..end).unwrap_or_default(),
             ))
+        }
+    }
+
+    /// At a `"`: a key's bytes, borrowed from the text unless it has escapes (compared
+    /// as bytes, which spares the UTF-8 boundary checks of a `str`).
+    #[inline(always)]
+    fn key(&mut self) -> Result<Cow<'a, [u8]>, serde_json::Error> {
+        let start = self.at;
+        let (end, escaped) = self.string_token()?;
+        let text = self.bytes();
+        if escaped {
+            let token = self.text.get(start..=end).unwrap_or_default();
+            serde_json::from_str::<String>(token).map(|key| Cow::Owned(key.into_bytes()))
+        } else {
+            Ok(Cow::Borrowed(text.get(start + 1..end).unwrap_or_default()))
         }
     }
 
@@ -304,7 +338,7 @@ impl<'a> Reader<'a> {
     /// Visits the keys of the object at the cursor (a `{`): `field` reads each value.
     fn object(
         &mut self,
-        mut field: impl FnMut(&mut Self, &str) -> Result<(), serde_json::Error>,
+        mut field: impl FnMut(&mut Self, &[u8]) -> Result<(), serde_json::Error>,
     ) -> Result<(), serde_json::Error> {
         self.eat(b'{', "expected an object")?;
         if self.peek() == Some(b'}') {
@@ -315,7 +349,7 @@ impl<'a> Reader<'a> {
             if self.peek() != Some(b'"') {
                 return Err(self.error("expected a key"));
             }
-            let key = self.string()?;
+            let key = self.key()?;
             self.eat(b':', "expected `:`")?;
             self.peek();
             field(self, &key)?;
@@ -417,60 +451,60 @@ impl<'a> Reader<'a> {
         let mut seen = Seen(0);
         self.object(|reader, key| {
             match key {
-                "temporary_id" => {
+                b"temporary_id" => {
                     seen.mark(0, "temporary_id")?;
                     fields.temporary_id = reader.lenient_str()?;
                 }
-                "affects_rating" => {
+                b"affects_rating" => {
                     seen.mark(1, "affects_rating")?;
                     fields.affects_rating = reader.lenient_bool()?;
                 }
-                "assets" => {
+                b"assets" => {
                     seen.mark(2, "assets")?;
                     fields.assets =
                         reader.lenient_vec(|reader| reader.lenient_object(Self::asset))?;
                 }
-                "details" => {
+                b"details" => {
                     seen.mark(3, "details")?;
                     fields.details = reader.lenient_object(Self::details)?;
                 }
-                "evidence_key" => {
+                b"evidence_key" => {
                     seen.mark(4, "evidence_key")?;
                     fields.evidence_key = reader.lenient_str()?;
                 }
-                "first_seen" => {
+                b"first_seen" => {
                     seen.mark(5, "first_seen")?;
                     fields.first_seen = reader.lenient_str()?;
                 }
-                "last_seen" => {
+                b"last_seen" => {
                     seen.mark(6, "last_seen")?;
                     fields.last_seen = reader.lenient_str()?;
                 }
-                "risk_category" => {
+                b"risk_category" => {
                     seen.mark(7, "risk_category")?;
                     fields.risk_category = reader.lenient_str()?;
                 }
-                "risk_vector" => {
+                b"risk_vector" => {
                     seen.mark(8, "risk_vector")?;
                     fields.risk_vector = reader.lenient_str()?;
                 }
-                "risk_vector_label" => {
+                b"risk_vector_label" => {
                     seen.mark(9, "risk_vector_label")?;
                     fields.risk_vector_label = reader.lenient_str()?;
                 }
-                "rolledup_observation_id" => {
+                b"rolledup_observation_id" => {
                     seen.mark(10, "rolledup_observation_id")?;
                     fields.rolledup_observation_id = reader.lenient_str()?;
                 }
-                "severity" => {
+                b"severity" => {
                     seen.mark(11, "severity")?;
                     fields.severity = reader.lenient_f64()?;
                 }
-                "severity_category" => {
+                b"severity_category" => {
                     seen.mark(12, "severity_category")?;
                     fields.severity_category = reader.lenient_str()?;
                 }
-                "tags" => {
+                b"tags" => {
                     seen.mark(13, "tags")?;
                     fields.tags = reader.lenient_vec(Self::lenient_str)?;
                 }
@@ -486,12 +520,12 @@ impl<'a> Reader<'a> {
         let mut seen = Seen(0);
         self.object(|reader, key| {
             let (bit, name, slot) = match key {
-                "temporary_id" => (0, "temporary_id", &mut fields.temporary_id),
-                "evidence_key" => (1, "evidence_key", &mut fields.evidence_key),
-                "first_seen" => (2, "first_seen", &mut fields.first_seen),
-                "last_seen" => (3, "last_seen", &mut fields.last_seen),
-                "risk_vector" => (4, "risk_vector", &mut fields.risk_vector),
-                "rolledup_observation_id" => (
+                b"temporary_id" => (0, "temporary_id", &mut fields.temporary_id),
+                b"evidence_key" => (1, "evidence_key", &mut fields.evidence_key),
+                b"first_seen" => (2, "first_seen", &mut fields.first_seen),
+                b"last_seen" => (3, "last_seen", &mut fields.last_seen),
+                b"risk_vector" => (4, "risk_vector", &mut fields.risk_vector),
+                b"rolledup_observation_id" => (
                     5,
                     "rolledup_observation_id",
                     &mut fields.rolledup_observation_id,
@@ -509,7 +543,7 @@ impl<'a> Reader<'a> {
         let mut details = DetailsFields::default();
         let mut seen = Seen(0);
         self.object(|reader, key| {
-            if key == "grade" {
+            if key == b"grade" {
                 seen.mark(0, "grade")?;
                 details.grade = reader.lenient_str()?;
                 Ok(())
@@ -525,23 +559,23 @@ impl<'a> Reader<'a> {
         let mut seen = Seen(0);
         self.object(|reader, key| {
             match key {
-                "asset" => {
+                b"asset" => {
                     seen.mark(0, "asset")?;
                     asset.asset = reader.lenient_str()?;
                 }
-                "identifier" => {
+                b"identifier" => {
                     seen.mark(1, "identifier")?;
                     asset.identifier = reader.lenient_str()?;
                 }
-                "category" => {
+                b"category" => {
                     seen.mark(2, "category")?;
                     asset.category = reader.lenient_str()?;
                 }
-                "importance" => {
+                b"importance" => {
                     seen.mark(3, "importance")?;
                     asset.importance = reader.lenient_f64()?;
                 }
-                "is_ip" => {
+                b"is_ip" => {
                     seen.mark(4, "is_ip")?;
                     asset.is_ip = reader.lenient_bool()?;
                 }
