@@ -33,7 +33,7 @@ use crate::format::{CompanyRef, EventKind, Formatter};
 
 /// Items re-read at the start of each page after the first: the last one of them must
 /// come back, or the result set shifted and the stream restarts from its cursor.
-const PAGE_OVERLAP: u64 = 8;
+const PAGE_OVERLAP: u16 = 8;
 /// Restarts of one stream in one cycle before it gives up (the set keeps shifting).
 const MAX_RESTARTS: u32 = 20;
 /// Chunks buffered between the fetching tasks and the delivery loop. The batch being
@@ -577,7 +577,7 @@ impl StreamTask {
     }
 
     /// The date a finding sorts and resumes by in this stream.
-    fn date_of(&self, finding: &Finding) -> Option<Date> {
+    fn light_date_of(&self, finding: LightFinding<'_>) -> Option<Date> {
         match self.kind {
             StreamKind::Updates => finding.last_seen(),
             _ => finding.first_seen(),
@@ -594,7 +594,7 @@ impl StreamTask {
             return Ok(());
         };
         let base = findings_query(&self.plan.filters, self.plan.page_size);
-        let page_size = u64::from(self.plan.page_size);
+        let page_size = usize::from(self.plan.page_size);
         let lookback = self.plan.lookback_days;
         let mut working = self.cursor.clone();
         let mut restarts = 0;
@@ -607,37 +607,35 @@ impl StreamTask {
                 }
                 _ => query.first_seen_gte = Some(working.read_from(lookback)),
             }
-            let mut offset = 0;
             let mut last: Option<(Date, String)> = None;
-            loop {
-                query.offset = offset;
-                let page: Vec<Finding> = self
-                    .client
-                    .findings(&company.guid, &query)
-                    .take(usize::from(self.plan.page_size))
-                    .try_collect()
-                    .await?;
+            // Light pages: each finding's text, identity and dates, no typed decode;
+            // the next page (starting PAGE_OVERLAP early) travels while this one is
+            // formatted.
+            let mut pages = std::pin::pin!(self.client.findings_pages_with_overlap(
+                &company.guid,
+                &query,
+                PAGE_OVERLAP
+            ));
+            while let Some(page) = pages.try_next().await? {
                 let start = match &last {
                     None => 0,
-                    Some(last) => match page
-                        .iter()
-                        .position(|f| self.date_of(f) == Some(last.0) && finding_key(f) == last.1)
-                    {
+                    Some(last) => match page.iter().position(|f| {
+                        self.light_date_of(f) == Some(last.0) && light_finding_key(f) == last.1
+                    }) {
                         Some(at) => at + 1,
                         None => {
                             restarts += 1;
                             if restarts > MAX_RESTARTS {
                                 return Err(StreamError::Unstable(restarts));
                             }
-                            tracing::info!(company = %company.guid, offset, "result set shifted between pages; re-reading from the cursor date");
+                            tracing::info!(company = %company.guid, offset = page.offset(), "result set shifted between pages; re-reading from the cursor date");
                             continue 'restart;
                         }
                     },
                 };
-                let count = u64::try_from(page.len()).unwrap_or(u64::MAX);
                 for finding in page.iter().skip(start) {
-                    let key = finding_key(finding);
-                    let Some(date) = self.date_of(finding) else {
+                    let key = light_finding_key(finding);
+                    let Some(date) = self.light_date_of(finding) else {
                         // Without a date there is no place in the cursor: deliver it
                         // (at least once) rather than drop it.
                         tracing::warn!(company = %company.guid, key = %key, "finding without a valid date");
@@ -672,20 +670,22 @@ impl StreamTask {
                     return Ok(());
                 }
                 last = page
-                    .last()
-                    .and_then(|f| Some((self.date_of(f)?, finding_key(f))));
-                if count < page_size || last.is_none() {
+                    .iter()
+                    .next_back()
+                    .and_then(|f| Some((self.light_date_of(f)?, light_finding_key(f))));
+                // A short page is the last one: no need to wait for the one after.
+                if page.len() < page_size || last.is_none() {
                     return Ok(());
                 }
-                offset += page_size - PAGE_OVERLAP.min(page_size - 1);
             }
+            return Ok(());
         }
     }
 
     /// Formats `finding` into the chunk; a failure is logged and stops the stream.
     fn push_finding(
         &mut self,
-        finding: &Finding,
+        finding: LightFinding<'_>,
         company: &Company,
         mark: Option<(Date, String)>,
     ) -> Result<(), Closed> {
@@ -699,7 +699,7 @@ impl StreamTask {
         };
         match self
             .formatter
-            .write_finding(finding, reference, kind, &mut self.chunk.text)
+            .write_light_finding(finding, reference, kind, &mut self.chunk.text)
         {
             Ok(true) => self.chunk.record(mark),
             // Filtered out by the modeling rule: settle its mark with the next record.

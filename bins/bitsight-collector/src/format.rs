@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use bitsight_api::{Alert, Finding};
+use bitsight_api::{Alert, Finding, LightFinding};
 use bytes::Bytes;
 use cef_codec::{Event, Severity, keys};
 use serde_json::{Map, Value};
@@ -294,6 +294,45 @@ impl Formatter {
         }
     }
 
+    /// As [`Formatter::write_finding`], for a finding of a light page: the `json`
+    /// format needs only its text and first-seen date; XDM reads the raw event's text;
+    /// only CEF decodes the typed fields.
+    ///
+    /// # Errors
+    /// See [`FormatError`]; for CEF also a typed field the full decode refuses.
+    pub fn write_light_finding(
+        &self,
+        finding: LightFinding<'_>,
+        company: CompanyRef<'_>,
+        kind: EventKind,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, FormatError> {
+        match self {
+            Self::Json => {
+                push_finding_json(finding.raw_json(), finding.first_seen(), company, kind, out)?;
+                Ok(true)
+            }
+            Self::Xdm(model) => {
+                let mut event = Vec::new();
+                push_finding_json(
+                    finding.raw_json(),
+                    finding.first_seen(),
+                    company,
+                    kind,
+                    &mut event,
+                )?;
+                // Built from a &str, ASCII and serde_json's output, so it is UTF-8.
+                let event = String::from_utf8(event)
+                    .map_err(|e| <serde_json::Error as serde::ser::Error>::custom(e.to_string()))?;
+                model_line(model, &event, out)
+            }
+            Self::Cef => {
+                out.extend_from_slice(&cef_finding(&finding.to_finding()?, company, kind)?);
+                Ok(true)
+            }
+        }
+    }
+
     /// One alert as a record; `None` when the modeling rule filters it out.
     ///
     /// # Errors
@@ -536,6 +575,74 @@ mod tests {
             .unwrap();
         let record: Value = serde_json::from_slice(&line).unwrap();
         insta::assert_json_snapshot!(record);
+    }
+
+    /// The light pages (the collector's path) and the full decode write the same
+    /// record, byte for byte, in every format, and give the same cursor key.
+    #[tokio::test]
+    async fn light_and_full_findings_write_the_same_records() {
+        use bitsight_api::synthetic::{PortfolioSpec, SyntheticPortfolio, serve};
+        use bitsight_api::{Client, FindingsQuery};
+        use futures::TryStreamExt;
+
+        let portfolio = SyntheticPortfolio::generate(PortfolioSpec {
+            seed: 3,
+            companies: 1,
+            findings_per_company: 150,
+            first_date: time::macros::date!(2026 - 01 - 01),
+            last_date: time::macros::date!(2026 - 03 - 01),
+        });
+        let guid = portfolio.company_guids()[0].clone();
+        let server = serve(portfolio).await.unwrap();
+        let client = Client::new(server.client_config()).unwrap();
+        let query = FindingsQuery {
+            page_size: 40,
+            ..FindingsQuery::default()
+        };
+        let fetch = async {
+            let full: Vec<Finding> = client.findings(&guid, &query).try_collect().await?;
+            let pages: Vec<bitsight_api::FindingsPage> =
+                client.findings_pages(&guid, &query).try_collect().await?;
+            Ok::<_, bitsight_api::ApiError>((full, pages))
+        };
+        let (full, pages) = tokio::time::timeout(std::time::Duration::from_secs(30), fetch)
+            .await
+            .unwrap()
+            .unwrap();
+        let light: Vec<LightFinding<'_>> = pages.iter().flat_map(|page| page.iter()).collect();
+        assert_eq!(light.len(), 150);
+        assert_eq!(full.len(), light.len());
+        let company = CompanyRef {
+            guid: &guid,
+            name: Some("Synthetic \"0\""),
+        };
+        let model = xdm_modeling::bitsight_model().unwrap();
+        let formatters = [
+            Formatter::Json,
+            Formatter::new(RecordFormat::Xdm, Some(model)),
+            Formatter::Cef,
+        ];
+        for (full, light) in full.iter().zip(&light) {
+            assert_eq!(
+                crate::collect::finding_key(full),
+                crate::collect::light_finding_key(*light)
+            );
+            for formatter in &formatters {
+                let (mut from_full, mut from_light) = (Vec::new(), Vec::new());
+                let kept = formatter
+                    .write_finding(full, company, EventKind::Finding, &mut from_full)
+                    .unwrap();
+                let kept_light = formatter
+                    .write_light_finding(*light, company, EventKind::Finding, &mut from_light)
+                    .unwrap();
+                assert_eq!(kept, kept_light);
+                assert_eq!(
+                    String::from_utf8(from_full).unwrap(),
+                    String::from_utf8(from_light).unwrap()
+                );
+            }
+        }
+        server.shutdown().await;
     }
 
     #[test]
