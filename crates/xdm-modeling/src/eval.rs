@@ -252,7 +252,8 @@ pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
         },
         Node::CurrentTime => Value::Timestamp(f.now_us),
         Node::ArrayConcat(parts) => {
-            let mut out = Vec::new();
+            // Most parts give one item or a few: room for two each saves regrowing.
+            let mut out = Vec::with_capacity(parts.len() * 2);
             for part in parts {
                 concat_into(part, f, &mut out);
             }
@@ -368,7 +369,10 @@ fn regextract_index(re: &Arc<Regex>, s: &Text, n: usize, f: &mut Frame) -> Value
 }
 
 fn lambda(kind: LambdaKind, items: &[Value], body: &Node, f: &mut Frame) -> Value {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(match kind {
+        LambdaKind::Map | LambdaKind::Filter => items.len(),
+        _ => 0,
+    });
     let mut result = match kind {
         LambdaKind::Any => Value::Bool(false),
         LambdaKind::All => Value::Bool(true),
