@@ -1,5 +1,6 @@
 //! The finding record: typed accessors over the raw JSON, which is kept whole.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -9,7 +10,7 @@ use serde_json::value::RawValue;
 use crate::paging::DecodedPage;
 use crate::query::MAX_PAGE_SIZE;
 use crate::reader::read_finding;
-use crate::scan::{read_page, single_line};
+use crate::scan::{has_line_breaks, read_page, single_line};
 use serde_json::{Map, Value};
 use time::Date;
 
@@ -572,10 +573,16 @@ pub(crate) fn decode_findings_page(
     let company: Arc<str> = Arc::from(company_guid);
     // Room for a full page of typical findings (about a kilobyte each) up front.
     let mut items = Vec::with_capacity((text.len() / 1024).clamp(1, usize::from(MAX_PAGE_SIZE)));
+    let line_breaks = has_line_breaks(text);
     let envelope = read_page(text, |rest| {
         let (fields, len) = read_finding(rest)?;
         let raw = rest.get(..len).unwrap_or_default();
-        items.push(Finding::from_parts(&company, fields, &single_line(raw)));
+        let raw = if line_breaks {
+            single_line(raw)
+        } else {
+            Cow::Borrowed(raw)
+        };
+        items.push(Finding::from_parts(&company, fields, &raw));
         Ok(len)
     })?;
     Ok(DecodedPage {

@@ -12,7 +12,7 @@ use crate::lenient::parse_date;
 use crate::paging::{DecodedPage, PageItems};
 use crate::query::MAX_PAGE_SIZE;
 use crate::reader::read_light_finding;
-use crate::scan::{read_page, single_line};
+use crate::scan::{has_line_breaks, read_page, single_line};
 
 /// One page of findings from [`Client::findings_pages`](crate::Client::findings_pages),
 /// decoded light: the page's text is kept whole (one allocation for the page, none per
@@ -236,13 +236,14 @@ pub(crate) fn decode_light_page(
         .map_err(|_| serde_json::Error::custom("the response is not UTF-8"))?;
     let mut entries = Vec::with_capacity((text.len() / 1024).clamp(1, usize::from(MAX_PAGE_SIZE)));
     let base = text.as_str();
+    let line_breaks = has_line_breaks(base);
     let envelope = read_page(base, |rest| {
         let (fields, len) = read_light_finding(rest)?;
         let object = rest.get(..len).unwrap_or_default();
         let start = object.as_ptr().addr() - base.as_ptr().addr();
-        let raw = match single_line(object) {
-            std::borrow::Cow::Borrowed(_) => RawText::InPage(start..start + len),
-            std::borrow::Cow::Owned(line) => RawText::OneLine(line.into_boxed_str()),
+        let raw = match line_breaks.then(|| single_line(object)) {
+            None | Some(std::borrow::Cow::Borrowed(_)) => RawText::InPage(start..start + len),
+            Some(std::borrow::Cow::Owned(line)) => RawText::OneLine(line.into_boxed_str()),
         };
         entries.push(Entry {
             raw,

@@ -82,6 +82,41 @@ fn find_special(bytes: &[u8], mut at: usize) -> Option<usize> {
         .map(|found| at + found)
 }
 
+/// Exact powers of ten (every one up to 1e22 is a double).
+const POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// A number token (valid JSON) of the common short forms, `7`, `7.4`, `-0.25`, read
+/// without serde_json, or `None` for any other. With at most 15 digits the digits
+/// form an exact double, and so does the power of ten: one division rounds once, to
+/// the nearest double, which is what serde_json gives for them too.
+fn short_decimal(token: &str) -> Option<f64> {
+    let (negative, unsigned) = match token.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, token),
+    };
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let fraction_digits = fraction.unwrap_or_default();
+    // A negative integer is read by serde_json as an i64 (`-0` as 0): left to it.
+    if (negative && fraction.is_none()) || whole.len() + fraction_digits.len() > 15 {
+        return None;
+    }
+    let mut digits: u64 = 0;
+    for byte in whole.bytes().chain(fraction_digits.bytes()) {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        digits = digits * 10 + u64::from(byte - b'0');
+    }
+    #[allow(clippy::cast_precision_loss)] // below 10^15 < 2^53: exact
+    let value = digits as f64 / POWERS_OF_TEN.get(fraction_digits.len())?;
+    Some(if negative { -value } else { value })
+}
+
 struct Reader<'a> {
     text: &'a str,
     at: usize,
@@ -115,10 +150,16 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         let bytes = self.bytes();
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(self.at) {
-            self.at += 1;
+        match bytes.get(self.at) {
+            // Every token starts above the space: one test in compact JSON.
+            Some(&byte) if byte > b' ' => Some(byte),
+            _ => {
+                while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(self.at) {
+                    self.at += 1;
+                }
+                bytes.get(self.at).copied()
+            }
         }
-        bytes.get(self.at).copied()
     }
 
     fn eat(&mut self, byte: u8, what: &str) -> Result<(), serde_json::Error> {
@@ -412,8 +453,14 @@ impl<'a> Reader<'a> {
 
     fn lenient_f64(&mut self) -> Result<LenientF64, serde_json::Error> {
         match self.peek() {
-            // serde_json reads the number, so it comes out exactly as before.
-            Some(b'-' | b'0'..=b'9') => serde_json::from_str(self.number_token()?),
+            Some(b'-' | b'0'..=b'9') => {
+                let token = self.number_token()?;
+                match short_decimal(token) {
+                    Some(value) => Ok(LenientF64(Some(value))),
+                    // serde_json reads the others, so they come out as it reads them.
+                    None => serde_json::from_str(token),
+                }
+            }
             Some(b'"') => self
                 .string()
                 .map(|text| LenientF64(text.trim().parse().ok())),
@@ -590,7 +637,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lenient::ObjectOnly;
+    use crate::lenient::{LenientF64, ObjectOnly};
     use proptest::prelude::*;
     use serde_json::{Map, Value, json};
 
@@ -668,6 +715,52 @@ mod tests {
             "{\"x\":\"unterminated",
         ] {
             assert_same(text);
+        }
+    }
+
+    #[test]
+    fn short_decimals_read_as_serde_reads_them() {
+        for token in [
+            "0",
+            "7",
+            "10",
+            "7.4",
+            "0.3333333333333333",
+            "0.1",
+            "-0.0",
+            "-0.25",
+            "9.50",
+            "123456789012345",
+            "12345678901234.5",
+            "-1",
+            "-0",
+            "1e3",
+            "1.5E-2",
+            "0.12345678901234567",
+            "1234567890123456",
+        ] {
+            let reference = serde_json::from_str::<LenientF64>(token)
+                .unwrap()
+                .0
+                .unwrap();
+            if let Some(fast) = short_decimal(token) {
+                assert_eq!(fast.to_bits(), reference.to_bits(), "{token}");
+            }
+        }
+        assert_eq!(short_decimal("-0"), None);
+        assert_eq!(short_decimal("1e3"), None);
+        assert_eq!(short_decimal("1234567890123456"), None);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn short_decimals_agree_with_serde(whole in "-?(0|[1-9][0-9]{0,9})", fraction in prop::option::of("[0-9]{1,8}")) {
+            let token = match fraction { Some(fraction) => format!("{whole}.{fraction}"), None => whole };
+            let reference = serde_json::from_str::<LenientF64>(&token).unwrap().0.unwrap();
+            if let Some(fast) = short_decimal(&token) {
+                prop_assert_eq!(fast.to_bits(), reference.to_bits(), "{}", token);
+            }
         }
     }
 

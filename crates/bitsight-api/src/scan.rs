@@ -209,6 +209,12 @@ fn read_results<'a>(
     Ok(())
 }
 
+/// Whether `text` holds a line break (checked once per page, so that the findings of a
+/// page without any skip [`single_line`]'s look).
+pub(crate) fn has_line_breaks(text: &str) -> bool {
+    memchr2(b'\n', b'\r', text.as_bytes()).is_some()
+}
+
 /// `value` (valid JSON) on one line: when it holds a line break (which valid JSON only
 /// has between tokens), the whitespace between tokens is dropped; otherwise unchanged.
 pub(crate) fn single_line(value: &str) -> Cow<'_, str> {
