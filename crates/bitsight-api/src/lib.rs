@@ -12,8 +12,13 @@
 //!   exponentially with jitter; 5xx, timeouts and resets are retried up to a maximum,
 //!   after which [`ApiError::RetriesExhausted`] names the endpoint, company and offset.
 //! - [`Finding`] gives typed, lenient accessors and keeps the record whole:
-//!   serialising it reproduces the JSON as received. [`Finding::identity`] is the
-//!   stable key for deduplication.
+//!   serialising it reproduces the JSON as received. [`Finding::identity_ref`] (or the
+//!   owned [`Finding::identity`]) is the stable key for deduplication.
+//! - The light path, [`Client::findings_pages`]: whole pages ([`FindingsPage`]) whose
+//!   findings ([`LightFinding`]) are decoded only as far as their exact text, identity,
+//!   `temporary_id` and dates, without a copy; the typed fields on demand. With
+//!   [`Client::findings_pages_with_overlap`] each page re-reads the tail of the one
+//!   before, and the next page is still requested ahead.
 //! - The token is a [`Secret`]: never in Debug, Display, errors or logs.
 //! - With the `synthetic` feature, `synthetic` serves a deterministic, seeded
 //!   portfolio over loopback HTTP (demo, end-to-end tests, benchmarks).
