@@ -97,7 +97,9 @@ pub struct BitsightConfig {
     /// Findings on assets of this importance and above: low, medium, high, critical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_asset_category: Option<String>,
-    /// Companies fetched at once (the client's request limit is shared by all).
+    /// Companies fetched at once (the client's request limit is shared by all). Each
+    /// company keeps its next page in flight while the current one is formatted, so the
+    /// default two already fill the default three requests in flight.
     #[serde(default = "default_company_concurrency")]
     pub company_concurrency: usize,
     /// Requests in flight at once (Bitsight advises 3).
@@ -145,7 +147,7 @@ fn default_lookback() -> Duration {
     Duration::from_secs(2 * 86_400)
 }
 fn default_company_concurrency() -> usize {
-    4
+    2
 }
 fn default_max_in_flight() -> usize {
     3

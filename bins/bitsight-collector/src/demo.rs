@@ -138,7 +138,7 @@ fn collector_config(
     });
     format!(
         "[bitsight]\nurl = {url}\n{token}allow_http = true\nportfolio = true\nfirst_fetch = \"61d\"\n\
-         max_events_per_fetch = {max}\ncompany_concurrency = 4\nrate_limit_wait = \"100ms\"\n\
+         max_events_per_fetch = {max}\nrate_limit_wait = \"100ms\"\n\
          backoff_base = \"10ms\"\nbackoff_max = \"1s\"\n\
          [output]\n{output}format = \"{format}\"\n[state]\ndir = {state}\n[logging]\nlevel = \"warn\"\n",
         url = toml_string(url),

@@ -609,7 +609,10 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let light: Vec<LightFinding<'_>> = pages.iter().flat_map(|page| page.iter()).collect();
+        let light: Vec<LightFinding<'_>> = pages
+            .iter()
+            .flat_map(bitsight_api::FindingsPage::iter)
+            .collect();
         assert_eq!(light.len(), 150);
         assert_eq!(full.len(), light.len());
         let company = CompanyRef {
