@@ -346,7 +346,6 @@ impl Client {
             params,
             offset,
             invalid_offset,
-            buffer: Vec::new().into_iter(),
             done: false,
             seen: HashSet::new(),
             stale_pages: 0,
@@ -354,26 +353,12 @@ impl Client {
             prefetched: None,
             total: Arc::clone(&total),
         };
-        // Boxed so callers get an `Unpin` stream they can poll without pinning.
-        let pages = Box::pin(futures::stream::unfold(pager, |mut pager| async move {
-            loop {
-                if let Some(record) = pager.buffer.next() {
-                    return Some((Ok(record), pager));
-                }
-                if pager.done {
-                    return None;
-                }
-                if let Some(error) = pager.invalid_offset.take() {
-                    pager.done = true;
-                    return Some((Err(error), pager));
-                }
-                if let Err(error) = pager.fetch().await {
-                    pager.done = true;
-                    return Some((Err(error), pager));
-                }
-            }
-        }));
-        Records { pages, total }
+        Records {
+            buffer: Vec::new().into_iter(),
+            pager: Some(pager),
+            fetching: None,
+            total,
+        }
     }
 
     async fn single<R: DeserializeOwned>(
@@ -681,9 +666,21 @@ const UNKNOWN_TOTAL: u64 = u64::MAX;
 /// first error, and never yields a record id twice.
 #[must_use = "a stream does nothing unless polled"]
 pub struct Records<R> {
-    pages: Pin<Box<dyn Stream<Item = Result<R, ApiError>> + Send>>,
+    /// The records of the latest page not handed out yet: each is handed straight from
+    /// here to the caller (a record is large; every move is a copy).
+    buffer: std::vec::IntoIter<R>,
+    /// The paging state, between pages (`None` while a page is fetched).
+    pager: Option<Pager>,
+    /// The page being fetched and decoded; it holds the pager meanwhile.
+    fetching: Option<Pin<Box<dyn Future<Output = Fetched<R>> + Send>>>,
     total: Arc<AtomicU64>,
 }
+
+/// A fetched page's records, with the pager back.
+type Fetched<R> = (Pager, Result<Vec<R>, ApiError>);
+
+// No field is ever pinned: the fetch is boxed.
+impl<R> Unpin for Records<R> {}
 
 impl<R> Records<R> {
     /// How many records the list holds by the API's own count (its `total`), as reported
@@ -700,11 +697,48 @@ impl<R> Records<R> {
     }
 }
 
-impl<R> Stream for Records<R> {
+impl<R: ListRecord + Send + 'static> Stream for Records<R> {
     type Item = Result<R, ApiError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.pages.as_mut().poll_next(cx)
+        let this = &mut *self;
+        loop {
+            if let Some(record) = this.buffer.next() {
+                return Poll::Ready(Some(Ok(record)));
+            }
+            if this.fetching.is_none() {
+                let Some(mut pager) = this.pager.take() else {
+                    return Poll::Ready(None);
+                };
+                if pager.done {
+                    this.pager = Some(pager);
+                    return Poll::Ready(None);
+                }
+                if let Some(error) = pager.invalid_offset.take() {
+                    pager.done = true;
+                    this.pager = Some(pager);
+                    return Poll::Ready(Some(Err(error)));
+                }
+                this.fetching = Some(Box::pin(async move {
+                    let records = pager.fetch().await;
+                    (pager, records)
+                }));
+            }
+            let Some(fetching) = this.fetching.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let (mut pager, records) = std::task::ready!(fetching.as_mut().poll(cx));
+            this.fetching = None;
+            match records {
+                Ok(records) => this.buffer = records.into_iter(),
+                Err(error) => {
+                    pager.done = true;
+                    this.pager = Some(pager);
+                    return Poll::Ready(Some(Err(error)));
+                }
+            }
+            this.pager = Some(pager);
+        }
     }
 }
 
@@ -717,7 +751,7 @@ impl<R> fmt::Debug for Records<R> {
 }
 
 /// Paging state of one list stream.
-struct Pager<R> {
+struct Pager {
     client: Client,
     endpoint: Endpoint,
     params: Params,
@@ -725,7 +759,6 @@ struct Pager<R> {
     offset: u64,
     /// The error of a start offset past [`MAX_OFFSET`], yielded instead of any page.
     invalid_offset: Option<ApiError>,
-    buffer: std::vec::IntoIter<R>,
     done: bool,
     /// Hashes of the identities already yielded: 8 bytes a record, so a record set that
     /// shifts while it is paged never repeats a record to the caller.
@@ -740,7 +773,7 @@ struct Pager<R> {
     total: Arc<AtomicU64>,
 }
 
-impl<R> Drop for Pager<R> {
+impl Drop for Pager {
     fn drop(&mut self) {
         if let Some(request) = self.prefetched.take() {
             request.abort();
@@ -748,8 +781,9 @@ impl<R> Drop for Pager<R> {
     }
 }
 
-impl<R: ListRecord> Pager<R> {
-    async fn fetch(&mut self) -> Result<(), ApiError> {
+impl Pager {
+    /// Fetches the page at `offset`: its records not yielded before.
+    async fn fetch<R: ListRecord>(&mut self) -> Result<Vec<R>, ApiError> {
         let page_size = self.client.inner.page_size;
         let place = Place {
             endpoint: self.endpoint.path(),
@@ -784,15 +818,13 @@ impl<R: ListRecord> Pager<R> {
             self.total
                 .store(total.min(UNKNOWN_TOTAL - 1), Ordering::Relaxed);
         }
-        let records = page.records;
-        let received = records.len();
-        let fresh: Vec<R> = records
-            .into_iter()
-            .filter(|record| match record.id() {
-                Some(id) => self.seen.insert(identity_hash(id)),
-                None => true,
-            })
-            .collect();
+        let mut fresh = page.records;
+        let received = fresh.len();
+        // In place: records stay where they are unless an earlier one is dropped.
+        fresh.retain(|record| match record.id() {
+            Some(id) => self.seen.insert(identity_hash(id)),
+            None => true,
+        });
         // Stop on a short page, never on a total: the total moves while we page.
         let full = u64::try_from(received).is_ok_and(|received| received >= u64::from(page_size));
         if fresh.is_empty() && full {
@@ -810,8 +842,7 @@ impl<R: ListRecord> Pager<R> {
             request.abort();
         }
         self.offset = self.offset.saturating_add(u64::from(page_size));
-        self.buffer = fresh.into_iter();
-        Ok(())
+        Ok(fresh)
     }
 
     /// A request for the page at `offset` that owns what it needs (so it can be spawned).

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::json::Json;
 use crate::lenient::Lenient;
+use crate::small_string::{INLINE_CAPACITY, SmallString};
 
 /// The most records reserved at once for a list (a full API page and a margin).
 const MAX_RESERVED_RECORDS: usize = 1024;
@@ -65,7 +66,17 @@ pub(crate) trait FastRecord: Default + Sized {
 /// is most often recognised by comparing its bytes with the one remembered at its
 /// position, without scanning it and without looking its name up.
 pub(crate) struct KeyCache<'de, S> {
-    keys: Vec<(&'de str, S)>,
+    keys: Vec<RememberedKey<'de, S>>,
+}
+
+/// A key met at one position of an object.
+struct RememberedKey<'de, S> {
+    /// The text from the end of the previous value (or the `{`) to the `:` after the key,
+    /// both included: whitespace, the `,` and the key in its quotes. It was checked to be
+    /// exactly that, so the same bytes at the same place are the same key.
+    lead: &'de [u8],
+    key: &'de str,
+    slot: S,
 }
 
 impl<S> KeyCache<'_, S> {
@@ -138,6 +149,50 @@ fn special_bytes(word: u64) -> u64 {
     quotes | backslashes | controls
 }
 
+/// The 8 bytes at `at` as a little-endian word (0 past the end).
+#[inline(always)]
+fn word(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|word| word.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Whether two byte strings of the same length are equal, comparing them a word at a
+/// time with overlapping loads (no call to `memcmp`, which costs more than the
+/// comparison for the short keys of a record).
+#[inline(always)]
+fn same_short_bytes(left: &[u8], right: &[u8]) -> bool {
+    fn half_word(bytes: &[u8], at: usize) -> u32 {
+        bytes
+            .get(at..at + 4)
+            .and_then(|word| word.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    }
+    let len = left.len();
+    if len != right.len() {
+        return false;
+    }
+    match len {
+        0..4 => left == right,
+        4..8 => {
+            half_word(left, 0) == half_word(right, 0)
+                && half_word(left, len - 4) == half_word(right, len - 4)
+        }
+        8..=16 => word(left, 0) == word(right, 0) && word(left, len - 8) == word(right, len - 8),
+        _ => {
+            let mut at = 0;
+            while at + 8 < len {
+                if word(left, at) != word(right, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(left, len - 8) == word(right, len - 8)
+        }
+    }
+}
+
 impl<'de> Reader<'de> {
     fn byte(&self, at: usize) -> Option<u8> {
         self.text.as_bytes().get(at).copied()
@@ -199,53 +254,87 @@ impl<'de> Reader<'de> {
         self.begin_object()?;
         let mut index = 0;
         loop {
-            let token = self.next_token()?;
-            if token == b'}' {
-                self.position += 1;
-                return Some(());
-            }
-            if index > 0 {
-                if token != b',' {
-                    return None;
-                }
-                self.position += 1;
-                self.next_token()?;
-            }
-            if self.byte(self.position)? != b'"' {
-                return None;
-            }
+            let lead_start = self.position;
             let (key, slot) = match keys.keys.get(index) {
-                // The remembered key has no escapes, quotes or control characters: the
-                // same bytes followed by a quote are the same key.
-                Some(&(key, slot)) if self.key_at_position(key) => {
-                    self.position += key.len() + 2;
-                    (key, slot)
+                Some(remembered) if self.at(remembered.lead) => {
+                    self.position += remembered.lead.len();
+                    (remembered.key, remembered.slot)
                 }
                 _ => {
-                    let key = self.plain_string()?;
+                    let Some(key) = self.next_key(&mut (index == 0))? else {
+                        return Some(());
+                    };
                     let slot = slot_of(key);
+                    let remembered = RememberedKey {
+                        lead: self.text.as_bytes().get(lead_start..self.position)?,
+                        key,
+                        slot,
+                    };
                     match keys.keys.get_mut(index) {
-                        Some(remembered) => *remembered = (key, slot),
-                        None => keys.keys.push((key, slot)),
+                        Some(entry) => *entry = remembered,
+                        None => keys.keys.push(remembered),
                     }
                     (key, slot)
                 }
             };
-            if self.next_token()? != b':' {
-                return None;
-            }
-            self.position += 1;
             read_entry(self, key, slot)?;
             index += 1;
         }
     }
 
-    /// Whether the string at the current `"` is `key` (which has nothing to escape).
+    /// Whether the text at the current position starts with `bytes`.
     #[inline(always)]
-    fn key_at_position(&self, key: &str) -> bool {
+    fn at(&self, bytes: &[u8]) -> bool {
+        self.text
+            .as_bytes()
+            .get(self.position..self.position + bytes.len())
+            .is_some_and(|text| same_short_bytes(text, bytes))
+    }
+
+    /// The string at the current position (after whitespace) when it has no escapes,
+    /// consumed, as a [`SmallString`]: a short one is found and copied a word at a time;
+    /// otherwise `None` with nothing consumed.
+    #[inline(always)]
+    pub(crate) fn small_string_value(&mut self) -> Option<SmallString> {
+        if self.next_token()? != b'"' {
+            return None;
+        }
         let start = self.position + 1;
-        let end = start + key.len();
-        self.text.as_bytes().get(start..end) == Some(key.as_bytes()) && self.byte(end) == Some(b'"')
+        let Some(window) = self.text.as_bytes().get(start..start + 24) else {
+            return self.plain_string().map(SmallString::from);
+        };
+        let words = [word(window, 0), word(window, 8), word(window, 16)];
+        let Some((index, special)) = words
+            .iter()
+            .map(|word| special_bytes(*word))
+            .enumerate()
+            .find(|(_, special)| *special != 0)
+        else {
+            return self.plain_string().map(SmallString::from);
+        };
+        let len = index * 8 + usize::try_from(special.trailing_zeros() / 8).ok()?;
+        if window.get(len) != Some(&b'"') {
+            // An escape or a control character: the general way.
+            return None;
+        }
+        if len > INLINE_CAPACITY {
+            return self.plain_string().map(SmallString::from);
+        }
+        self.position = start + len + 1;
+        // The bytes before the quote, the rest zeroed.
+        let mut inline = [0u8; 24];
+        for (at, word) in words.into_iter().enumerate() {
+            let kept = len.saturating_sub(at * 8).min(8);
+            let mask = if kept == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (kept * 8)) - 1
+            };
+            if let Some(chunk) = inline.get_mut(at * 8..at * 8 + 8) {
+                chunk.copy_from_slice(&(word & mask).to_le_bytes());
+            }
+        }
+        SmallString::from_inline_bytes(&inline, len)
     }
 
     /// The string at the current position (after whitespace) when it is one without
@@ -803,6 +892,28 @@ mod tests {
         let serde: Vec<Device> = serde_json::from_str(list).unwrap();
         assert_eq!(fast, serde);
         assert_eq!(fast[3].field("ip_address").unwrap().to_string(), "6");
+    }
+
+    /// Texts of every length around the inline limit and the 24-byte window, ASCII and
+    /// not, with escapes, at the end of the page or followed by more.
+    #[test]
+    fn texts_are_read_whole_at_every_length() {
+        for len in 0..=30 {
+            for text in [
+                "x".repeat(len),
+                "é".repeat(len / 2) + &"y".repeat(len % 2),
+                "a".repeat(len) + "\\n",
+                "\\\"".to_owned() + &"b".repeat(len),
+            ] {
+                for tail in ["", r#","unknown":"0123456789012345678901234567890""#] {
+                    let list = format!(r#"[{{"hostname":"{text}","vlan":"{text}"{tail}}}]"#);
+                    let page_text = format!(r#"{{"devices":{list}}}"#);
+                    let fast = page::<Device>(&page_text).expect(&page_text).devices;
+                    let serde: Vec<Device> = serde_json::from_str(&list).unwrap();
+                    assert_eq!(fast, Some(serde), "{page_text}");
+                }
+            }
+        }
     }
 
     #[test]

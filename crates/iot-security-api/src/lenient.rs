@@ -269,8 +269,12 @@ macro_rules! scalar_lenient {
     (@view $value:expr, $other:ident) => { *$value };
     // Texts, integers and flags read their usual shapes straight from the page; the
     // rest goes the general way (`read_field`).
-    (@read_fast String) => { scalar_lenient!(@read_fast_text String); };
-    (@read_fast SmallString) => { scalar_lenient!(@read_fast_text SmallString); };
+    (@read_fast String) => {
+        scalar_lenient!(@read_fast_text |reader: &mut Reader<'_>| reader.plain_string_value().map(String::from));
+    };
+    (@read_fast SmallString) => {
+        scalar_lenient!(@read_fast_text |reader: &mut Reader<'_>| reader.small_string_value());
+    };
     (@read_fast i64) => {
         #[inline(always)]
         fn read_fast(
@@ -313,7 +317,7 @@ macro_rules! scalar_lenient {
         }
     };
     (@read_fast $ty:ident) => {};
-    (@read_fast_text $ty:ident) => {
+    (@read_fast_text $read_string:expr) => {
         #[inline(always)]
         fn read_fast(
             reader: &mut Reader<'_>,
@@ -323,12 +327,12 @@ macro_rules! scalar_lenient {
         ) -> Option<()> {
             if slot.is_none() {
                 // A string without escapes, or an integer whose digits are its text.
-                let text = match reader.plain_string_value() {
+                let text = match $read_string(reader) {
                     Some(text) => Some(text),
-                    None => reader.plain_integer_value(),
+                    None => reader.plain_integer_value().map(Self::from),
                 };
-                if let Some(text) = text {
-                    *slot = Some($ty::from(text));
+                if text.is_some() {
+                    *slot = text;
                     return Some(());
                 }
             }

@@ -12,7 +12,7 @@ use std::ops::Deref;
 
 /// The longest text kept inline (with its length byte and the variant tag, the type is
 /// as large as a `String`).
-const INLINE_CAPACITY: usize = 22;
+pub(crate) const INLINE_CAPACITY: usize = 22;
 
 /// An immutable owned string: up to 22 bytes inline, longer ones in one heap block.
 /// It dereferences to `str`, so `field.as_deref()` gives an `Option<&str>`.
@@ -50,15 +50,59 @@ impl SmallString {
         }
     }
 
+    /// A text of `len` bytes (at most [`INLINE_CAPACITY`]) from the start of `bytes`,
+    /// which hold a whole UTF-8 text there and zeros after it.
+    #[inline(always)]
+    pub(crate) fn from_inline_bytes(bytes: &[u8; 24], len: usize) -> Option<Self> {
+        let inline: [u8; INLINE_CAPACITY] = bytes.get(..INLINE_CAPACITY)?.try_into().ok()?;
+        Some(Self(Repr::Inline {
+            len: u8::try_from(len)
+                .ok()
+                .filter(|len| usize::from(*len) <= INLINE_CAPACITY)?,
+            bytes: inline,
+        }))
+    }
+
+    #[inline(always)]
     fn inline(text: &str) -> Option<Self> {
         let len = u8::try_from(text.len())
             .ok()
             .filter(|len| usize::from(*len) <= INLINE_CAPACITY)?;
         let mut bytes = [0; INLINE_CAPACITY];
-        bytes
-            .get_mut(..text.len())?
-            .copy_from_slice(text.as_bytes());
+        copy_short(&mut bytes, text.as_bytes());
         Some(Self(Repr::Inline { len, bytes }))
+    }
+}
+
+/// Copies `source` (at most [`INLINE_CAPACITY`] bytes) to the start of `destination` as
+/// two overlapping fixed-size copies, its head and its tail: a few loads and stores
+/// instead of a call to `memcpy`, which costs more than the copy for short texts.
+#[inline(always)]
+fn copy_short(destination: &mut [u8; INLINE_CAPACITY], source: &[u8]) {
+    fn copy<const N: usize>(destination: &mut [u8], source: &[u8], at: usize) {
+        if let (Some(to), Some(from)) = (destination.get_mut(at..at + N), source.get(at..at + N)) {
+            to.copy_from_slice(from);
+        }
+    }
+    let len = source.len();
+    match len {
+        0..4 => {
+            for (to, from) in destination.iter_mut().zip(source) {
+                *to = *from;
+            }
+        }
+        4..8 => {
+            copy::<4>(destination, source, 0);
+            copy::<4>(destination, source, len - 4);
+        }
+        8..16 => {
+            copy::<8>(destination, source, 0);
+            copy::<8>(destination, source, len - 8);
+        }
+        _ => {
+            copy::<16>(destination, source, 0);
+            copy::<16>(destination, source, len.saturating_sub(16));
+        }
     }
 }
 
@@ -72,6 +116,7 @@ impl Default for SmallString {
 }
 
 impl From<&str> for SmallString {
+    #[inline]
     fn from(text: &str) -> Self {
         Self::inline(text).unwrap_or_else(|| Self(Repr::Heap(text.into())))
     }
@@ -179,7 +224,7 @@ mod tests {
 
     #[test]
     fn short_and_long_texts_round_trip_at_the_inline_boundary() {
-        for len in [0, 1, 21, 22, 23, 100] {
+        for len in (0..=30).chain([100]) {
             let text = "é".repeat(len / 2) + &"x".repeat(len % 2);
             let small = SmallString::from(text.as_str());
             assert_eq!(small.as_str(), text);
