@@ -8,6 +8,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -100,29 +101,8 @@ impl CheckpointStore {
         state: &T,
     ) -> Result<(), CheckpointError> {
         let path = self.path_of(name)?;
-        let mut body = serde_json::to_vec_pretty(&Envelope {
-            version: FORMAT_VERSION,
-            state,
-        })
-        .map_err(|source| CheckpointError::Serialize {
-            name: name.to_owned(),
-            source,
-        })?;
-        body.push(b'\n');
-        let temp = self.dir.join(format!(".{name}.json.tmp"));
-        let io_error = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| CheckpointError::Io { path, source }
-        };
-        let mut file = File::create(&temp).map_err(io_error(&temp))?;
-        file.write_all(&body).map_err(io_error(&temp))?;
-        file.sync_all().map_err(io_error(&temp))?;
-        drop(file);
-        std::fs::rename(&temp, &path).map_err(io_error(&path))?;
-        // The rename is durable only once the directory entry is.
-        File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io_error(&self.dir))
+        let body = encode(name, state)?;
+        write_atomically(&self.dir, name, &path, &body)
     }
 
     /// Names of the committed checkpoints, sorted.
@@ -156,6 +136,195 @@ impl CheckpointStore {
             Err(CheckpointError::InvalidName {
                 name: name.to_owned(),
             })
+        }
+    }
+}
+
+/// The file contents of checkpoint `name`: the versioned envelope, pretty JSON.
+fn encode<T: Serialize + ?Sized>(name: &str, state: &T) -> Result<Vec<u8>, CheckpointError> {
+    let mut body = serde_json::to_vec_pretty(&Envelope {
+        version: FORMAT_VERSION,
+        state,
+    })
+    .map_err(|source| CheckpointError::Serialize {
+        name: name.to_owned(),
+        source,
+    })?;
+    body.push(b'\n');
+    Ok(body)
+}
+
+/// Replaces `path` with `body`: temp file, fsync, rename, directory fsync.
+fn write_atomically(
+    dir: &Path,
+    name: &str,
+    path: &Path,
+    body: &[u8],
+) -> Result<(), CheckpointError> {
+    let temp = dir.join(format!(".{name}.json.tmp"));
+    let io_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CheckpointError::Io { path, source }
+    };
+    let mut file = File::create(&temp).map_err(io_error(&temp))?;
+    file.write_all(body).map_err(io_error(&temp))?;
+    file.sync_all().map_err(io_error(&temp))?;
+    drop(file);
+    std::fs::rename(&temp, path).map_err(io_error(path))?;
+    // The rename is durable only once the directory entry is.
+    File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(io_error(dir))
+}
+
+/// Commits checkpoints of a [`CheckpointStore`] on a thread of its own, so that a caller
+/// on an async runtime never waits for an fsync (two per commit, milliseconds each, far
+/// more on a busy disk) and its other tasks keep running meanwhile.
+///
+/// [`CommitWorker::commit`] serializes the state at once and queues it; the worker writes
+/// it exactly as [`CheckpointStore::commit`] does. A newer state of a name replaces a
+/// queued older one (each state is whole, so the newest is all that needs writing).
+/// [`CommitWorker::flush`] waits until everything queued is durable. Until then a crash
+/// keeps the previous checkpoint: what the queued state covers is delivered again, never
+/// lost. A failed write is returned by the next `commit` or `flush`.
+///
+/// Dropping the worker writes what is queued, then stops its thread.
+#[derive(Debug)]
+pub struct CommitWorker {
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Wakes the worker thread.
+    work: Condvar,
+    /// Wakes `flush` when the queue is empty and nothing is being written.
+    idle: tokio::sync::Notify,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    /// Names and bodies waiting to be written, oldest first.
+    pending: Vec<(String, Vec<u8>)>,
+    writing: bool,
+    error: Option<CheckpointError>,
+    closed: bool,
+}
+
+impl CommitWorker {
+    /// Starts a worker writing into `store`, which it keeps (and so its lock) until
+    /// dropped.
+    pub fn start(store: Arc<CheckpointStore>) -> Result<Self, CheckpointError> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            work: Condvar::new(),
+            idle: tokio::sync::Notify::new(),
+        });
+        let worker = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("checkpoint-commits".to_owned())
+            // It only writes files: a small stack keeps its memory small.
+            .stack_size(256 * 1024)
+            .spawn(move || worker.run(&store))
+            .map_err(|source| CheckpointError::Io {
+                path: PathBuf::from("(checkpoint commit thread)"),
+                source,
+            })?;
+        Ok(Self {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues `state` as checkpoint `name`; returns a failure of an earlier write.
+    pub fn commit<T: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        state: &T,
+    ) -> Result<(), CheckpointError> {
+        if !valid_name(name) {
+            return Err(CheckpointError::InvalidName {
+                name: name.to_owned(),
+            });
+        }
+        let body = encode(name, state)?;
+        let mut queue = self.shared.lock();
+        if let Some(error) = queue.error.take() {
+            return Err(error);
+        }
+        match queue.pending.iter_mut().find(|(queued, _)| queued == name) {
+            Some((_, queued)) => *queued = body,
+            None => queue.pending.push((name.to_owned(), body)),
+        }
+        drop(queue);
+        self.shared.work.notify_one();
+        Ok(())
+    }
+
+    /// Waits until every queued checkpoint is written; returns the first failure.
+    pub async fn flush(&self) -> Result<(), CheckpointError> {
+        loop {
+            let idle = self.shared.idle.notified();
+            let mut idle = std::pin::pin!(idle);
+            // Registered before looking, so a write finishing in between still wakes us.
+            idle.as_mut().enable();
+            {
+                let mut queue = self.shared.lock();
+                if let Some(error) = queue.error.take() {
+                    return Err(error);
+                }
+                if queue.pending.is_empty() && !queue.writing {
+                    return Ok(());
+                }
+            }
+            idle.await;
+        }
+    }
+}
+
+impl Drop for CommitWorker {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.work.notify_one();
+        if let Some(thread) = self.thread.take() {
+            // The thread never panics on its own; a panic there has nothing left to say.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The worker thread: writes what is queued until closed and drained.
+    fn run(&self, store: &CheckpointStore) {
+        let mut queue = self.lock();
+        loop {
+            if queue.pending.is_empty() {
+                queue.writing = false;
+                self.idle.notify_waiters();
+                if queue.closed {
+                    return;
+                }
+                queue = self
+                    .work
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            queue.writing = true;
+            let (name, body) = queue.pending.remove(0);
+            drop(queue);
+            let path = store.dir.join(format!("{name}.json"));
+            let written = write_atomically(&store.dir, &name, &path, &body);
+            queue = self.lock();
+            if let Err(error) = written {
+                queue.error.get_or_insert(error);
+            }
         }
     }
 }
@@ -304,6 +473,49 @@ mod tests {
                 Err(CheckpointError::InvalidName { .. })
             ));
         }
+    }
+
+    #[tokio::test]
+    async fn the_worker_writes_the_newest_state_of_each_name_and_flush_waits_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(CheckpointStore::open(dir.path()).unwrap());
+        let worker = CommitWorker::start(Arc::clone(&store)).unwrap();
+        for offset in 0..50u64 {
+            worker.commit("bulk", &offset).unwrap();
+            worker.commit("cursor-alerts", &(offset * 2)).unwrap();
+        }
+        worker.flush().await.unwrap();
+        assert_eq!(store.load::<u64>("bulk").unwrap(), Some(49));
+        assert_eq!(store.load::<u64>("cursor-alerts").unwrap(), Some(98));
+        // The same envelope as a direct commit.
+        store.commit("direct", &49u64).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("bulk.json")).unwrap(),
+            std::fs::read(dir.path().join("direct.json")).unwrap()
+        );
+        assert!(matches!(
+            worker.commit("../escape", &1),
+            Err(CheckpointError::InvalidName { .. })
+        ));
+        // Dropping writes what is still queued.
+        worker.commit("bulk", &50u64).unwrap();
+        drop(worker);
+        assert_eq!(store.load::<u64>("bulk").unwrap(), Some(50));
+    }
+
+    #[tokio::test]
+    async fn a_failed_background_write_is_returned_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let store = Arc::new(CheckpointStore::open(&state).unwrap());
+        let worker = CommitWorker::start(Arc::clone(&store)).unwrap();
+        // The directory is gone: the temp file cannot be created.
+        std::fs::remove_dir_all(&state).unwrap();
+        worker.commit("bulk", &1u64).unwrap();
+        let error = worker.flush().await.unwrap_err();
+        assert!(matches!(error, CheckpointError::Io { .. }), "{error}");
+        assert!(error.to_string().contains(".bulk.json.tmp"), "{error}");
+        worker.flush().await.unwrap();
     }
 
     proptest::proptest! {

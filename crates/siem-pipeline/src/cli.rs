@@ -81,6 +81,19 @@ impl Progress {
     /// Like [`Progress::task`] for work that began at `started` (its rate and ETA count
     /// from then).
     pub fn task_since(&self, name: &str, total: Option<u64>, started: Instant) -> Task {
+        self.task_resumed(name, total, started, 0)
+    }
+
+    /// Like [`Progress::task_since`] for work resumed where an earlier run left it, with
+    /// `already_done` items done before: the count starts there, but the rate and ETA
+    /// count only the items done since `started`.
+    pub fn task_resumed(
+        &self,
+        name: &str,
+        total: Option<u64>,
+        started: Instant,
+        already_done: u64,
+    ) -> Task {
         let bar = self.bars.as_ref().map(|bars| {
             let bar = bars.add(ProgressBar::no_length());
             bar.set_style(style(total.is_some()));
@@ -88,6 +101,9 @@ impl Progress {
                 bar.set_length(total);
             }
             bar.set_prefix(name.to_owned());
+            // The bar's own rate and ETA count from here, not from 0.
+            bar.set_position(already_done);
+            bar.reset_eta();
             bar
         });
         let now = Instant::now();
@@ -95,7 +111,8 @@ impl Progress {
             bar,
             name: name.to_owned(),
             total,
-            done: 0,
+            done: already_done,
+            resumed_from: already_done,
             started,
             last_log: now,
             log_every: self.log_every,
@@ -121,6 +138,8 @@ pub struct Task {
     name: String,
     total: Option<u64>,
     done: u64,
+    /// Items done before this run began: not part of its rate.
+    resumed_from: u64,
     started: Instant,
     last_log: Instant,
     log_every: Duration,
@@ -170,12 +189,13 @@ impl Task {
         }
     }
 
-    /// Items per second since the task started.
+    /// Items per second since the task started (items done before a resumed task
+    /// started do not count).
     pub fn rate(&self) -> f64 {
         let seconds = self.started.elapsed().as_secs_f64();
         // Precision loss past 2^53 items is irrelevant for a rate.
         #[allow(clippy::cast_precision_loss)]
-        let done = self.done as f64;
+        let done = self.done.saturating_sub(self.resumed_from) as f64;
         if seconds > 0.0 { done / seconds } else { 0.0 }
     }
 
@@ -219,6 +239,26 @@ mod tests {
         task.set(50);
         let eta = task.eta().unwrap().as_secs_f64();
         assert!((9.0..=11.0).contains(&eta), "{eta}");
+        task.finish();
+    }
+
+    #[test]
+    fn a_resumed_task_counts_its_rate_and_eta_from_where_it_resumed() {
+        let progress = Progress::new(false, Duration::from_secs(3600));
+        let started = Instant::now() - Duration::from_secs(10);
+        let mut task = progress.task_resumed("devices", Some(3500), started, 2000);
+        // Nothing done in this run yet: no rate, no ETA (not 2000 in 10 s).
+        assert_eq!(task.rate(), 0.0);
+        assert_eq!(task.eta(), None);
+        task.set(2500);
+        // 500 items in 10 s: 50 a second, and 1000 left take 20 s.
+        let rate = task.rate();
+        assert!((45.0..=50.5).contains(&rate), "{rate}");
+        let eta = task.eta().unwrap().as_secs_f64();
+        assert!((19.5..=22.5).contains(&eta), "{eta}");
+        // Passing over items before the resume point is no progress either.
+        task.set(1500);
+        assert_eq!(task.rate(), 0.0);
         task.finish();
     }
 
