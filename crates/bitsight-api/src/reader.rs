@@ -429,11 +429,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Skips a value of another type than a typed field wants. serde_json reads such a
+    /// value whole (`deserialize_any`), so a number it cannot hold (`1e400`) fails the
+    /// record there, as it does here; deeper down it only checks syntax, as
+    /// [`Reader::skip_value`] does.
+    fn skip_other(&mut self) -> Result<(), serde_json::Error> {
+        if let Some(b'-' | b'0'..=b'9') = self.peek() {
+            let token = self.number_token()?;
+            return serde_json::from_str::<LenientF64>(token).map(|_| ());
+        }
+        self.skip_value()
+    }
+
     fn lenient_str(&mut self) -> Result<LenientStr<'a>, serde_json::Error> {
         if self.peek() == Some(b'"') {
             return self.string().map(|text| LenientStr(Some(text)));
         }
-        self.skip_value().map(|()| LenientStr(None))
+        self.skip_other().map(|()| LenientStr(None))
     }
 
     fn lenient_bool(&mut self) -> Result<LenientBool, serde_json::Error> {
@@ -447,7 +459,7 @@ impl<'a> Reader<'a> {
                     _ => None,
                 })
             }),
-            _ => self.skip_value().map(|()| LenientBool(None)),
+            _ => self.skip_other().map(|()| LenientBool(None)),
         }
     }
 
@@ -475,7 +487,7 @@ impl<'a> Reader<'a> {
         if self.peek() == Some(b'{') {
             return read(self).map(|value| LenientObject(Some(value)));
         }
-        self.skip_value().map(|()| LenientObject(None))
+        self.skip_other().map(|()| LenientObject(None))
     }
 
     fn lenient_vec<T>(
@@ -483,7 +495,7 @@ impl<'a> Reader<'a> {
         mut read: impl FnMut(&mut Self) -> Result<T, serde_json::Error>,
     ) -> Result<LenientVec<T>, serde_json::Error> {
         if self.peek() != Some(b'[') {
-            return self.skip_value().map(|()| LenientVec::default());
+            return self.skip_other().map(|()| LenientVec::default());
         }
         let mut items = Vec::new();
         self.array(|reader| {
@@ -711,6 +723,9 @@ mod tests {
             "{\"x\":[[[[{\"a\":[{}]}]]]]}",
             "{\"x\":1,}",
             "{\"x\":1} trailing",
+            "{\"tags\":[-64302e7233206954036]}",
+            "{\"temporary_id\":1e400,\"assets\":[2e999],\"details\":-1e309}",
+            "{\"tags\":[[1e400]],\"x\":1e400}",
             "{\"x\":1",
             "{\"x\":\"unterminated",
         ] {
