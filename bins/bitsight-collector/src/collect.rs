@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Filters;
 use crate::cursor::{Cursor, Seen};
-use crate::format::{CompanyRef, EventKind, Formatter};
+use crate::format::{CompanyRef, EventKind, FormatError, Formatter, RecordContext};
 
 /// Items re-read at the start of each page after the first: the last one of them must
 /// come back, or the result set shifted and the stream restarts from its cursor.
@@ -598,6 +598,15 @@ impl StreamTask {
         let lookback = self.plan.lookback_days;
         let mut working = self.cursor.clone();
         let mut restarts = 0;
+        let event_kind = match self.kind {
+            StreamKind::Updates => EventKind::FindingUpdate,
+            _ => EventKind::Finding,
+        };
+        let reference = CompanyRef {
+            guid: &company.guid,
+            name: company.name.as_deref(),
+        };
+        let context = RecordContext::new(reference, event_kind).map_err(FormatError::from)?;
         'restart: loop {
             let mut query = base.clone();
             match self.kind {
@@ -639,7 +648,7 @@ impl StreamTask {
                         // Without a date there is no place in the cursor: deliver it
                         // (at least once) rather than drop it.
                         tracing::warn!(company = %company.guid, key = %key, "finding without a valid date");
-                        if self.push_finding(finding, &company, None).is_err() {
+                        if self.push_finding(finding, &context, None).is_err() {
                             return Ok(());
                         }
                         continue;
@@ -657,7 +666,7 @@ impl StreamTask {
                     }
                     working.advance(date, key.as_str(), lookback);
                     if self
-                        .push_finding(finding, &company, Some((date, key)))
+                        .push_finding(finding, &context, Some((date, key)))
                         .is_err()
                     {
                         return Ok(());
@@ -686,26 +695,18 @@ impl StreamTask {
     fn push_finding(
         &mut self,
         finding: LightFinding<'_>,
-        company: &Company,
+        context: &RecordContext<'_>,
         mark: Option<(Date, String)>,
     ) -> Result<(), Closed> {
-        let kind = match self.kind {
-            StreamKind::Updates => EventKind::FindingUpdate,
-            _ => EventKind::Finding,
-        };
-        let reference = CompanyRef {
-            guid: &company.guid,
-            name: company.name.as_deref(),
-        };
         match self
             .formatter
-            .write_light_finding(finding, reference, kind, &mut self.chunk.text)
+            .write_light_finding(finding, context, &mut self.chunk.text)
         {
             Ok(true) => self.chunk.record(mark),
             // Filtered out by the modeling rule: settle its mark with the next record.
             Ok(false) => self.chunk.skipped_opt(mark),
             Err(error) => {
-                tracing::error!(company = %company.guid, error = %error, "cannot format a finding");
+                tracing::error!(company = %context.company.guid, error = %error, "cannot format a finding");
                 return Err(Closed);
             }
         }

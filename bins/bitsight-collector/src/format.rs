@@ -189,14 +189,24 @@ pub fn push_finding_json(
     kind: EventKind,
     out: &mut Vec<u8>,
 ) -> Result<(), serde_json::Error> {
+    let context = RecordContext::new(company, kind)?;
+    push_finding_json_in(raw, first_seen, &context, out)
+}
+
+/// [`push_finding_json`] with the added fields after `_time` already encoded.
+fn push_finding_json_in(
+    raw: &str,
+    first_seen: Option<Date>,
+    context: &RecordContext<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
     let raw = raw.trim_end();
     let Some(body) = raw.strip_suffix('}') else {
         return Err(serde::ser::Error::custom(
             "the finding is not a JSON object",
         ));
     };
-    let start = out.len();
-    out.reserve(raw.len() + 140 + company.guid.len() + company.name.map_or(4, str::len));
+    out.reserve(body.len() + 40 + context.json_tail.len());
     out.extend_from_slice(body.as_bytes());
     if !body.trim_start().trim_start_matches('{').trim().is_empty() {
         out.push(b',');
@@ -206,25 +216,48 @@ pub fn push_finding_json(
         push_midnight_rfc3339(out, date);
         out.extend_from_slice(b"\",");
     }
-    out.extend_from_slice(b"\"_vendor\":\"Bitsight\",\"_product\":\"Bitsight\",\"company_guid\":");
-    let written = push_json_str(out, company.guid).and_then(|()| {
-        out.extend_from_slice(b",\"company_name\":");
-        match company.name {
-            Some(name) => push_json_str(out, name),
-            None => {
-                out.extend_from_slice(b"null");
-                Ok(())
-            }
-        }
-    });
-    if let Err(error) = written {
-        out.truncate(start);
-        return Err(error);
-    }
-    out.extend_from_slice(b",\"event_kind\":\"");
-    out.extend_from_slice(kind.as_str().as_bytes());
-    out.extend_from_slice(b"\"}");
+    out.extend_from_slice(&context.json_tail);
     Ok(())
+}
+
+/// What every record of one stream shares: its company and event kind, with the JSON
+/// text of the fields the collector adds after `_time` (`"_vendor":...,"event_kind":...}`)
+/// encoded once, so each finding costs two copies and a date.
+#[derive(Debug, Clone)]
+pub struct RecordContext<'a> {
+    /// The company.
+    pub company: CompanyRef<'a>,
+    /// The event kind.
+    pub kind: EventKind,
+    json_tail: Vec<u8>,
+}
+
+impl<'a> RecordContext<'a> {
+    /// The context of `company`'s records of `kind`.
+    ///
+    /// # Errors
+    /// Never in practice (the values are plain strings); the `Result` is serde_json's.
+    pub fn new(company: CompanyRef<'a>, kind: EventKind) -> Result<Self, serde_json::Error> {
+        let mut tail =
+            Vec::with_capacity(120 + company.guid.len() + company.name.map_or(4, str::len));
+        tail.extend_from_slice(
+            b"\"_vendor\":\"Bitsight\",\"_product\":\"Bitsight\",\"company_guid\":",
+        );
+        push_json_str(&mut tail, company.guid)?;
+        tail.extend_from_slice(b",\"company_name\":");
+        match company.name {
+            Some(name) => push_json_str(&mut tail, name)?,
+            None => tail.extend_from_slice(b"null"),
+        }
+        tail.extend_from_slice(b",\"event_kind\":\"");
+        tail.extend_from_slice(kind.as_str().as_bytes());
+        tail.extend_from_slice(b"\"}");
+        Ok(Self {
+            company,
+            kind,
+            json_tail: tail,
+        })
+    }
 }
 
 /// The raw JSON event of an alert, with the same added fields (`_time` from `alert_date`).
@@ -294,31 +327,30 @@ impl Formatter {
         }
     }
 
-    /// As [`Formatter::write_finding`], for a finding of a light page: the `json`
-    /// format needs only its text and first-seen date; XDM reads the raw event's text;
-    /// only CEF decodes the typed fields.
+    /// As [`Formatter::write_finding`], for a finding of a light page, in `context`
+    /// (its company and kind): the `json` format needs only the finding's text and
+    /// first-seen date; XDM reads the raw event's text; only CEF decodes the typed
+    /// fields.
     ///
     /// # Errors
     /// See [`FormatError`]; for CEF also a typed field the full decode refuses.
     pub fn write_light_finding(
         &self,
         finding: LightFinding<'_>,
-        company: CompanyRef<'_>,
-        kind: EventKind,
+        context: &RecordContext<'_>,
         out: &mut Vec<u8>,
     ) -> Result<bool, FormatError> {
         match self {
             Self::Json => {
-                push_finding_json(finding.raw_json(), finding.first_seen(), company, kind, out)?;
+                push_finding_json_in(finding.raw_json(), finding.first_seen(), context, out)?;
                 Ok(true)
             }
             Self::Xdm(model) => {
                 let mut event = Vec::new();
-                push_finding_json(
+                push_finding_json_in(
                     finding.raw_json(),
                     finding.first_seen(),
-                    company,
-                    kind,
+                    context,
                     &mut event,
                 )?;
                 // Built from a &str, ASCII and serde_json's output, so it is UTF-8.
@@ -327,7 +359,8 @@ impl Formatter {
                 model_line(model, &event, out)
             }
             Self::Cef => {
-                out.extend_from_slice(&cef_finding(&finding.to_finding()?, company, kind)?);
+                let typed = finding.to_finding()?;
+                out.extend_from_slice(&cef_finding(&typed, context.company, context.kind)?);
                 Ok(true)
             }
         }
@@ -625,6 +658,7 @@ mod tests {
             Formatter::new(RecordFormat::Xdm, Some(model)),
             Formatter::Cef,
         ];
+        let context = RecordContext::new(company, EventKind::Finding).unwrap();
         for (full, light) in full.iter().zip(&light) {
             assert_eq!(
                 crate::collect::finding_key(full),
@@ -636,7 +670,7 @@ mod tests {
                     .write_finding(full, company, EventKind::Finding, &mut from_full)
                     .unwrap();
                 let kept_light = formatter
-                    .write_light_finding(*light, company, EventKind::Finding, &mut from_light)
+                    .write_light_finding(*light, &context, &mut from_light)
                     .unwrap();
                 assert_eq!(kept, kept_light);
                 assert_eq!(
