@@ -54,6 +54,8 @@ pub(crate) enum Node {
         result: usize,
         path: JsonPath,
         extract: Extract,
+        /// The prefetched result is `json_extract_array`'s own (item JSON texts).
+        texts: bool,
     },
 }
 

@@ -271,9 +271,11 @@ pub(crate) fn eval(node: &Node, f: &mut Frame) -> Value {
             result,
             path,
             extract,
+            texts,
         } => {
             if f.prefetched.get(*slot).copied().unwrap_or(false) {
                 return match f.paths.get(*result) {
+                    Some(Some(texts_read)) if *texts => texts_read.clone(),
                     Some(Some(node)) => compile::extract_node(node, *extract),
                     _ => Value::Null,
                 };

@@ -189,6 +189,11 @@ impl<'a> Reader<'a> {
         results: &mut [Option<Value>],
     ) -> Option<()> {
         let here = &trie.nodes[node];
+        if here.texts {
+            // What `json_extract_array` gives: the array's item texts, or nothing.
+            *results.get_mut(here.results.start)? = self.item_texts()?;
+            return Some(());
+        }
         if here.ends || here.children.is_empty() {
             // A path ends here: read the node, and follow any longer paths inside it.
             let value = self.value(true)?;
@@ -272,6 +277,124 @@ impl<'a> Reader<'a> {
             }
         }
         Some(())
+    }
+
+    /// The value at the current position as `json_extract_array` turns it: for an array,
+    /// each item's compact JSON text — the item's own text when it is already that (no
+    /// whitespace, escapes, repeated keys or numbers of other forms), so the item is only
+    /// checked, not built — and `None` for anything else.
+    fn item_texts(&mut self) -> Option<Option<Value>> {
+        if self.bytes.get(self.pos) != Some(&b'[') {
+            self.value(false)?;
+            return Some(None);
+        }
+        self.enter()?;
+        self.pos += 1;
+        let mut texts = Vec::new();
+        self.whitespace();
+        if !self.eat(b']') {
+            loop {
+                self.whitespace();
+                let start = self.pos;
+                let text = if self.skip_compact()? {
+                    Text::at(self.line, start, self.pos, false)
+                } else {
+                    self.pos = start;
+                    self.value(true)?.json_text()
+                };
+                texts.push(Value::Str(text));
+                self.whitespace();
+                if self.eat(b',') {
+                    continue;
+                }
+                self.expect(b']')?;
+                break;
+            }
+        }
+        self.depth -= 1;
+        Some(Some(Value::Array(Arc::new(texts))))
+    }
+
+    /// Skips the value at the current position, checking it as `value(false)` does, and
+    /// tells whether its text is exactly the compact JSON of what it holds.
+    fn skip_compact(&mut self) -> Option<bool> {
+        let irregular = self.irregular;
+        let line: &'a str = self.line;
+        let compact = match *self.bytes.get(self.pos)? {
+            b'"' => {
+                let (open, close, escaped) = self.string_span()?;
+                if escaped {
+                    serde_json::from_str::<serde::de::IgnoredAny>(line.get(open..=close)?).ok()?;
+                }
+                !escaped
+            }
+            b'{' => {
+                self.enter()?;
+                self.pos += 1;
+                // Keys seen, to tell a repeated key (which reading would drop).
+                let mut keys: [&str; 16] = [""; 16];
+                let mut count = 0;
+                let mut compact = true;
+                self.whitespace();
+                if !self.eat(b'}') {
+                    loop {
+                        self.whitespace();
+                        let (open, close, escaped) = self.string_span()?;
+                        if escaped {
+                            serde_json::from_str::<serde::de::IgnoredAny>(line.get(open..=close)?)
+                                .ok()?;
+                            compact = false;
+                        } else if count < keys.len() {
+                            let key = line.get(open + 1..close)?;
+                            compact &= !keys[..count].contains(&key);
+                            keys[count] = key;
+                            count += 1;
+                        } else {
+                            compact = false;
+                        }
+                        self.whitespace();
+                        self.expect(b':')?;
+                        self.whitespace();
+                        compact &= self.skip_compact()?;
+                        self.whitespace();
+                        if self.eat(b',') {
+                            continue;
+                        }
+                        self.expect(b'}')?;
+                        break;
+                    }
+                }
+                self.depth -= 1;
+                compact
+            }
+            b'[' => {
+                self.enter()?;
+                self.pos += 1;
+                let mut compact = true;
+                self.whitespace();
+                if !self.eat(b']') {
+                    loop {
+                        self.whitespace();
+                        compact &= self.skip_compact()?;
+                        self.whitespace();
+                        if self.eat(b',') {
+                            continue;
+                        }
+                        self.expect(b']')?;
+                        break;
+                    }
+                }
+                self.depth -= 1;
+                compact
+            }
+            _ => {
+                // Literals, and numbers (those not read as plain integers count as
+                // irregular).
+                self.value(false)?;
+                true
+            }
+        };
+        Some(compact && self.irregular == irregular)
     }
 
     fn end(&mut self) -> Option<()> {

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use crate::compile::{self, Node, PathArg, Plan, Step};
+use crate::compile::{self, Extract, Node, PathArg, Plan, Step};
 use crate::json_path::JsonPath;
 use crate::schema::{Column, ColumnType};
 
@@ -33,6 +33,10 @@ pub(crate) struct TrieNode {
     pub(crate) children: Vec<usize>,
     /// Whether a path ends here.
     pub(crate) ends: bool,
+    /// Whether the rule reads this node only as `json_extract_array` (and nothing below
+    /// it): its result is then that function's array of item JSON texts, taken from the
+    /// line without building the items.
+    pub(crate) texts: bool,
     /// The results of the paths at or below this node, numbered so they are contiguous.
     pub(crate) results: Range<usize>,
 }
@@ -44,7 +48,7 @@ impl Prefetch {
     pub(crate) fn build(plan: &mut Plan, columns: &[Option<Column>], time_slot: usize) -> Self {
         let slots = plan.slots.len();
         let mut uses = vec![0usize; slots];
-        let mut path_uses: Vec<Vec<JsonPath>> = vec![Vec::new(); slots];
+        let mut path_uses: Vec<Vec<(JsonPath, Extract)>> = vec![Vec::new(); slots];
         for node in plan_nodes(&plan.pipelines) {
             count_uses(node, &mut uses, &mut path_uses);
         }
@@ -64,13 +68,30 @@ impl Prefetch {
                     .is_none_or(|c| c.kind == ColumnType::NestedJson);
             if eligible {
                 let mut paths: Vec<Vec<String>> =
-                    path_uses[slot].iter().map(|p| p.0.clone()).collect();
+                    path_uses[slot].iter().map(|(p, _)| p.0.clone()).collect();
                 paths.sort();
                 paths.dedup();
                 if !indexes_are_distinct(&paths) {
                     continue;
                 }
                 prefetch.roots[slot] = Some(prefetch.add_trie(&paths));
+                for path in &paths {
+                    // A node below the end of a shorter path is taken out of that path's
+                    // value, as a node, so only a path with no shorter one gives texts.
+                    let only_texts = path_uses[slot]
+                        .iter()
+                        .filter(|(p, _)| p.0 == *path)
+                        .all(|(_, e)| *e == Extract::Array)
+                        && !paths
+                            .iter()
+                            .any(|p| p.len() < path.len() && path.starts_with(p));
+                    if let Some(node) = prefetch.node_of(slot, path)
+                        && only_texts
+                        && prefetch.nodes[node].children.is_empty()
+                    {
+                        prefetch.nodes[node].texts = true;
+                    }
+                }
             }
         }
         if prefetch.roots.iter().any(Option::is_some) {
@@ -100,6 +121,7 @@ impl Prefetch {
             depth: 0,
             children: Vec::new(),
             ends: false,
+            texts: false,
             results: 0..0,
         });
         for path in paths {
@@ -120,6 +142,7 @@ impl Prefetch {
                             depth: depth + 1,
                             children: Vec::new(),
                             ends: false,
+                            texts: false,
                             results: 0..0,
                         });
                         self.nodes[node].children.push(c);
@@ -148,8 +171,8 @@ impl Prefetch {
         self.nodes[node].results = first..self.paths.len();
     }
 
-    /// The result of `path` below the root of `slot`.
-    fn result_of(&self, slot: usize, path: &[String]) -> Option<usize> {
+    /// The trie node of `path` below the root of `slot`, where a path ends.
+    fn node_of(&self, slot: usize, path: &[String]) -> Option<usize> {
         let mut node = self.root(slot)?;
         for segment in path {
             node = self.nodes[node]
@@ -158,20 +181,21 @@ impl Prefetch {
                 .copied()
                 .find(|&c| self.nodes[c].segment == *segment)?;
         }
-        let n = &self.nodes[node];
-        n.ends.then_some(n.results.start)
+        self.nodes[node].ends.then_some(node)
     }
 
     fn rewrite(&self, node: &mut Node) {
         if let Node::Json(value, PathArg::Fixed(path), extract) = node
             && let Node::Slot(slot) = **value
-            && let Some(result) = self.result_of(slot, &path.0)
+            && let Some(at) = self.node_of(slot, &path.0)
         {
+            let trie_node = &self.nodes[at];
             *node = Node::PathOf {
                 slot,
-                result,
+                result: trie_node.results.start,
                 path: path.clone(),
                 extract: *extract,
+                texts: trie_node.texts,
             };
             return;
         }
@@ -181,15 +205,15 @@ impl Prefetch {
 
 /// Counts every read of each slot, and separately its reads as the value of a `Json` node
 /// with a fixed, non-empty path (keeping those paths).
-fn count_uses(node: &Node, uses: &mut [usize], path_uses: &mut [Vec<JsonPath>]) {
+fn count_uses(node: &Node, uses: &mut [usize], path_uses: &mut [Vec<(JsonPath, Extract)>]) {
     match node {
         Node::Slot(slot) => uses[*slot] += 1,
-        Node::Json(value, PathArg::Fixed(path), _)
+        Node::Json(value, PathArg::Fixed(path), extract)
             if !path.0.is_empty() && matches!(**value, Node::Slot(_)) =>
         {
             if let Node::Slot(slot) = **value {
                 uses[slot] += 1;
-                path_uses[slot].push(path.clone());
+                path_uses[slot].push((path.clone(), *extract));
             }
         }
         other => compile::for_each_child(other, &mut |child| {

@@ -298,11 +298,15 @@ mod laws {
         ];
         leaf.prop_recursive(4, 32, 4, |inner| {
             prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4)
-                    .prop_map(|items| format!("[{}]", items.join(","))),
+                (
+                    proptest::collection::vec(inner.clone(), 0..4),
+                    prop_oneof![Just(","), Just(", ")]
+                )
+                    .prop_map(|(items, comma)| format!("[{}]", items.join(comma))),
                 proptest::collection::vec(
                     (
                         prop_oneof![Just("a"), Just("b"), Just("0"), Just("\\u0061")],
+                        prop_oneof![Just(":"), Just(": ")],
                         inner
                     ),
                     0..4
@@ -310,7 +314,7 @@ mod laws {
                 .prop_map(|entries| {
                     let body: Vec<String> = entries
                         .iter()
-                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .map(|(k, colon, v)| format!("\"{k}\"{colon}{v}"))
                         .collect();
                     format!("{{{}}}", body.join(","))
                 }),
@@ -383,24 +387,35 @@ mod laws {
         /// value, whatever the column holds (repeated keys, arrays, scalars, escapes).
         #[test]
         fn prefetched_paths_match_the_value_path(d in nested_json_text(), repeat in proptest::option::of(nested_json_text())) {
-            let rules = Rules::parse("p.xif", r#"[MODEL: dataset=p]
+            // Paths with longer ones below them, and paths read only as item texts.
+            let sources = [
+                r#"[MODEL: dataset=p]
                 alter xdm.event.type = d -> a,
                       xdm.event.id = json_extract(d, "$.a.b"),
                       xdm.event.tags = json_extract_array(d, "$.b"),
                       xdm.event.description = json_extract_scalar(d, "$.b.0"),
                       xdm.event.original_event_type = to_json_string(json_extract_scalar_array(d, "$.a.0")),
                       xdm.alert.name = json_extract(d, "$.0.a"),
-                      xdm.alert.description = json_extract(d, "$.a");"#);
-            let model = rules.compile(None, None).unwrap();
+                      xdm.alert.description = json_extract(d, "$.a"),
+                      xdm.network.protocol_layers = json_extract_array(d, "$.b.a"),
+                      xdm.event.outcome_reason = to_json_string(json_extract_array(d, "$.0.b"));"#,
+                r#"[MODEL: dataset=p]
+                alter xdm.event.tags = json_extract_array(d, "$.b"),
+                      xdm.event.outcome_reason = to_json_string(json_extract_array(d, "$.a.0")),
+                      xdm.alert.description = arraystring(json_extract_array(d, "$.a"), "|");"#,
+            ];
             let line = match &repeat {
                 Some(r) => format!("{{\"d\":{d},\"x\":1,\"d\":{r}}}"),
                 None => format!("{{\"x\":[1],\"d\":{d}}}"),
             };
             let event: Value = serde_json::from_str(&line).unwrap();
-            let expected = serde_json::to_string(&model.apply_value(&event).unwrap().unwrap()).unwrap();
-            let mut out = Vec::new();
-            prop_assert!(model.apply_json_line(&line, &mut out).unwrap());
-            prop_assert_eq!(String::from_utf8(out).unwrap(), expected, "line {}", line);
+            for source in sources {
+                let model = Rules::parse("p.xif", source).compile(None, None).unwrap();
+                let expected = serde_json::to_string(&model.apply_value(&event).unwrap().unwrap()).unwrap();
+                let mut out = Vec::new();
+                prop_assert!(model.apply_json_line(&line, &mut out).unwrap());
+                prop_assert_eq!(String::from_utf8(out).unwrap(), expected, "line {}", line);
+            }
         }
 
         /// `arrayindex(regextract(..), n)` is fused into one search, and `arrayconcat` of
