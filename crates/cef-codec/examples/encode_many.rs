@@ -14,29 +14,37 @@ use time::macros::datetime;
 
 const MAC: MacAddress = MacAddress([0xa4, 0x5e, 0x60, 0xc2, 0x11, 0x01]);
 
-/// Writes the event `count` times with a template made once, as a bulk caller does.
+/// Writes the event `count` times with a template made once, as a bulk caller does. Every
+/// value goes through `black_box`, as a record's values come from data the compiler cannot
+/// see: with literals it would check and copy them when compiling (1,325 instructions per
+/// event then, against 2,050 when opaque).
 #[inline(never)]
 fn encode_template(count: usize, severity: Severity, out: &mut Vec<u8>) -> Result<(), BuildError> {
     let template = HeaderTemplate::new("PaloAltoNetworks", "PANWIOT", "1.0")?;
     for _ in 0..count {
         out.clear();
         template
-            .event(out, "asset", "Asset Identification", severity)
-            .text(keys::DEVICE_EXTERNAL_ID, "a4:5e:60:c2:11:01")
-            .text(keys::DVCHOST, "infusion-pump-03")
-            .ipv4(keys::SRC, Ipv4Addr::new(10, 12, 40, 7))
-            .mac(keys::DVCMAC, MAC)
-            .label(keys::CS1, "Profile")
+            .event(
+                out,
+                black_box("asset"),
+                black_box("Asset Identification"),
+                severity,
+            )
+            .text(keys::DEVICE_EXTERNAL_ID, black_box("a4:5e:60:c2:11:01"))
+            .text(keys::DVCHOST, black_box("infusion-pump-03"))
+            .ipv4(keys::SRC, black_box(Ipv4Addr::new(10, 12, 40, 7)))
+            .mac(keys::DVCMAC, black_box(MAC))
+            .label(keys::CS1, black_box("Profile"))
             .text(keys::CS1, black_box("BD Alaris Infusion Pump"))
-            .label(keys::CS2, "Category")
-            .text(keys::CS2, "Infusion System")
-            .label(keys::CS3, "Vendor")
-            .text(keys::CS3, "Becton, Dickinson and Company")
-            .label(keys::CS4, "Site")
+            .label(keys::CS2, black_box("Category"))
+            .text(keys::CS2, black_box("Infusion System"))
+            .label(keys::CS3, black_box("Vendor"))
+            .text(keys::CS3, black_box("Becton, Dickinson and Company"))
+            .label(keys::CS4, black_box("Site"))
             .text(keys::CS4, black_box("Ward 3 = East wing"))
-            .time(keys::RT, datetime!(2026-11-24 04:00:00.250 UTC))
-            .label(keys::CN1, "Risk score")
-            .long(keys::CN1, 72)
+            .time(keys::RT, black_box(datetime!(2026-11-24 04:00:00.250 UTC)))
+            .label(keys::CN1, black_box("Risk score"))
+            .long(keys::CN1, black_box(72))
             .finish()?;
         black_box(&out);
     }

@@ -23,79 +23,56 @@ pub(crate) fn push_display(out: &mut Vec<u8>, value: impl fmt::Display) {
     let _ = fmt::Write::write_fmt(&mut ByteWriter(out), format_args!("{value}"));
 }
 
-/// "00" to "99": two digits per division.
-// Every value cast is below 100.
-#[allow(clippy::cast_possible_truncation)]
-static DIGIT_PAIRS: [[u8; 2]; 100] = {
-    let mut pairs = [[0u8; 2]; 100];
-    let mut value = 0;
-    while value < 100 {
-        pairs[value] = [b'0' + (value / 10) as u8, b'0' + (value % 10) as u8];
-        value += 1;
-    }
-    pairs
-};
+const ASCII_ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
 
-/// The two digits of `value % 100`.
-// The index is below 100.
-#[allow(clippy::cast_possible_truncation)]
+/// The eight decimal digits of `value` (below 10^8, zero-padded), as the bytes of a
+/// little-endian word, first digit first. The value is split into halves of four digits
+/// in the word's two 32-bit lanes, each lane into two-digit halves in 16-bit lanes, and
+/// each of those into digits in bytes: every lane is divided by a constant at once, by a
+/// multiplication and a shift exact for the lane's range (x / 100 = x * 10486 >> 20 for
+/// x < 10^4, x / 10 = x * 103 >> 10 for x < 100, no product leaving its lane).
 #[inline(always)]
-fn pair(value: u32) -> [u8; 2] {
-    DIGIT_PAIRS
-        .get((value % 100) as usize)
-        .copied()
-        .unwrap_or_default()
+fn eight_digits(value: u32) -> u64 {
+    let halves = u64::from(value / 10_000) | u64::from(value % 10_000) << 32;
+    let hundreds = ((halves * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let pairs = hundreds | (halves - hundreds * 100) << 16;
+    let tens = ((pairs * 103) >> 10) & 0x000f_000f_000f_000f;
+    let digits = tens | (pairs - tens * 10) << 8;
+    digits | ASCII_ZEROS
 }
 
-/// The eight digits of `value` (below 10^8), zero-padded: divisions by constants, which
-/// compile to multiplications.
+/// Appends `value` (below 10^8) without leading zeros: its eight digits with the leading
+/// `0`s shifted out, as one block.
 #[inline(always)]
-fn eight_digits(value: u32) -> [u8; 8] {
-    let (high, low) = (value / 10_000, value % 10_000);
-    let [a, b] = pair(high / 100);
-    let [c, d] = pair(high);
-    let [e, f] = pair(low / 100);
-    let [g, h] = pair(low);
-    [a, b, c, d, e, f, g, h]
+fn push_up_to_eight_digits(out: &mut Vec<u8>, value: u32) {
+    let digits = eight_digits(value);
+    // Each leading `0` is a zero byte at the low end once the zeros are taken away; the last
+    // digit is kept even when it is a `0`.
+    let zeros = ((digits ^ ASCII_ZEROS).trailing_zeros() / 8).min(7);
+    push_block(
+        out,
+        &(digits >> (8 * zeros)).to_le_bytes(),
+        8 - zeros as usize,
+    );
 }
 
-/// The decimal digits of `value`, left-aligned in a block, and how many there are.
-// Every cast value is below 10^8, every digit count at most 20.
+/// Appends the decimal digits of `value`: at most eight at a time, so in at most three
+/// steps.
+// Every cast value is below 10^8.
 #[allow(clippy::cast_possible_truncation)]
-#[inline]
-fn digits_of(value: u64) -> ([u8; 24], usize) {
-    // u64::MAX has 20 digits.
-    let len = value
-        .checked_ilog10()
-        .map_or(1, |log| log as usize + 1)
-        .min(20);
-    let mut digits = [0u8; 24];
-    let mut end = len;
-    let mut rest = value;
-    while rest >= 100_000_000 {
-        end = end.saturating_sub(8);
-        put(&mut digits, end, &eight_digits((rest % 100_000_000) as u32));
-        rest /= 100_000_000;
-    }
-    let mut rest = rest as u32;
-    while rest >= 100 {
-        end = end.saturating_sub(2);
-        put(&mut digits, end, &pair(rest));
-        rest /= 100;
-    }
-    if rest >= 10 {
-        put(&mut digits, end.saturating_sub(2), &pair(rest));
-    } else {
-        put(&mut digits, end.saturating_sub(1), &[b'0' + rest as u8]);
-    }
-    (digits, len)
-}
-
-/// Appends the decimal digits of `value`.
 #[inline]
 pub(crate) fn push_u64(out: &mut Vec<u8>, value: u64) {
-    let (digits, len) = digits_of(value);
-    push_block(out, &digits, len);
+    const EIGHT: u64 = 100_000_000;
+    if value < EIGHT {
+        push_up_to_eight_digits(out, value as u32);
+    } else if value < EIGHT * EIGHT {
+        push_up_to_eight_digits(out, (value / EIGHT) as u32);
+        out.extend_from_slice(&eight_digits((value % EIGHT) as u32).to_le_bytes());
+    } else {
+        push_up_to_eight_digits(out, (value / (EIGHT * EIGHT)) as u32);
+        out.extend_from_slice(&eight_digits((value / EIGHT % EIGHT) as u32).to_le_bytes());
+        out.extend_from_slice(&eight_digits((value % EIGHT) as u32).to_le_bytes());
+    }
 }
 
 /// Appends `value` in decimal, with a leading `-` when negative.
@@ -207,8 +184,44 @@ mod tests {
         );
     }
 
+    #[test]
+    fn lane_divisions_are_exact_over_their_range() {
+        for x in 0..10_000u64 {
+            assert_eq!((x * 10_486) >> 20, x / 100, "{x}");
+        }
+        for x in 0..100u64 {
+            assert_eq!((x * 103) >> 10, x / 10, "{x}");
+        }
+    }
+
+    #[test]
+    fn every_digit_count_matches_display() {
+        let mut power = 1u64;
+        for _ in 0..20 {
+            for value in [power - 1, power, power + 1, power / 2 + 7] {
+                assert_eq!(written(|out| push_u64(out, value)), format!(">{value}"));
+            }
+            power = power.saturating_mul(10);
+        }
+        for value in [
+            0,
+            10_000,
+            99_999_999,
+            100_000_000,
+            1_795_492_800_250,
+            u64::MAX,
+        ] {
+            assert_eq!(written(|out| push_u64(out, value)), format!(">{value}"));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn short_integers_match_display(value in 0u64..100_000_000) {
+            prop_assert_eq!(written(|out| push_u64(out, value)), format!(">{value}"));
+        }
 
         #[test]
         fn integers_match_display(value: i64) {

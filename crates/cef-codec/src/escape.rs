@@ -113,35 +113,33 @@ fn halves(chunk: &[u8; 16]) -> (u64, u64) {
     (word as u64, (word >> 64) as u64)
 }
 
-/// `text` in a block, when it has at most [`SHORT`] bytes and none [`is_plain`] looks for;
-/// `None` otherwise. Fixed-size chunks are loaded from both ends of the text (overlapping
-/// in the middle), checked as words and stored into the block at the same offsets, so
-/// checking and copying a short text is a few register operations and no call. Bytes of the
-/// block past the text are zero.
+/// Copies `text` to the start of `block` when it has at most [`SHORT`] bytes, and returns
+/// whether it has none of the bytes [`is_plain`] looks for (`false` for a longer text). Fixed-size chunks are loaded from both ends of the text (overlapping in the
+/// middle), checked as words and stored into the block at the same offsets, so checking
+/// and copying a short text is a few register operations and no call.
 #[inline(always)]
-fn plain_short(text: &str, special: u8) -> Option<[u8; SHORT]> {
+fn plain_short(text: &str, special: u8, block: &mut [u8; SHORT]) -> bool {
     let bytes = text.as_bytes();
     let len = bytes.len();
-    let mut block = [0u8; SHORT];
     let found = if let (Some(head), Some(tail)) = (bytes.first_chunk::<16>(), bytes.last_chunk()) {
         if len > SHORT {
-            return None;
+            return false;
         }
         let ((a, b), (c, d)) = (halves(head), halves(tail));
-        block::put(&mut block, 0, head);
-        block::put(&mut block, len - 16, tail);
+        block::put(block, 0, head);
+        block::put(block, len - 16, tail);
         special_bytes(a, special)
             | special_bytes(b, special)
             | special_bytes(c, special)
             | special_bytes(d, special)
     } else if let (Some(head), Some(tail)) = (bytes.first_chunk::<8>(), bytes.last_chunk()) {
-        block::put(&mut block, 0, head);
-        block::put(&mut block, len - 8, tail);
+        block::put(block, 0, head);
+        block::put(block, len - 8, tail);
         special_bytes(u64::from_ne_bytes(*head), special)
             | special_bytes(u64::from_ne_bytes(*tail), special)
     } else if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk()) {
-        block::put(&mut block, 0, head);
-        block::put(&mut block, len - 4, tail);
+        block::put(block, 0, head);
+        block::put(block, len - 4, tail);
         special_bytes(
             u64::from(u32::from_ne_bytes(*head)) << 32 | u64::from(u32::from_ne_bytes(*tail)),
             special,
@@ -149,9 +147,9 @@ fn plain_short(text: &str, special: u8) -> Option<[u8; SHORT]> {
     } else if let (Some(&first), Some(&middle), Some(&last)) =
         (bytes.first(), bytes.get(len / 2), bytes.last())
     {
-        block::put(&mut block, 0, &[first]);
-        block::put(&mut block, len / 2, &[middle]);
-        block::put(&mut block, len - 1, &[last]);
+        block::put(block, 0, &[first]);
+        block::put(block, len / 2, &[middle]);
+        block::put(block, len - 1, &[last]);
         special_bytes(
             u64::from_ne_bytes([first, middle, last, b'a', b'a', b'a', b'a', b'a']),
             special,
@@ -159,40 +157,26 @@ fn plain_short(text: &str, special: u8) -> Option<[u8; SHORT]> {
     } else {
         0
     };
-    (found == 0).then_some(block)
+    found == 0
 }
 
-/// An extension value of at most [`SHORT`] bytes that needs neither cleaning nor escaping,
-/// in a block; `None` for any other value.
+/// [`plain_short`] for an extension value: copies it to `block` and returns `true` when
+/// it has at most [`SHORT`] bytes and needs neither cleaning nor escaping.
 #[inline(always)]
-pub(crate) fn plain_short_value(text: &str) -> Option<[u8; SHORT]> {
-    plain_short(text, b'=')
-}
-
-/// Appends an extension value of at most [`SHORT`] bytes that needs neither cleaning nor
-/// escaping, and returns `true`; returns `false`, appending nothing, for any other value.
-#[inline(always)]
-fn push_plain_short_value(out: &mut Vec<u8>, text: &str) -> bool {
-    match plain_short_value(text) {
-        Some(block) => {
-            block::push_block(out, &block, text.len());
-            true
-        }
-        None => false,
-    }
+pub(crate) fn plain_short_value(text: &str, block: &mut [u8; SHORT]) -> bool {
+    plain_short(text, b'=', block)
 }
 
 /// Appends a header field of at most [`SHORT`] bytes that needs neither cleaning nor
 /// escaping, and returns `true`; returns `false`, appending nothing, for any other field.
 #[inline(always)]
 pub(crate) fn push_plain_short_header(out: &mut Vec<u8>, text: &str) -> bool {
-    match plain_short(text, b'|') {
-        Some(block) => {
-            block::push_block(out, &block, text.len());
-            true
-        }
-        None => false,
+    let mut block = [0u8; SHORT];
+    let plain = plain_short(text, b'|', &mut block);
+    if plain {
+        block::push_block(out, &block, text.len());
     }
+    plain
 }
 
 /// Whether an extension value is written exactly as it is.
@@ -248,22 +232,69 @@ pub(crate) fn is_forbidden_control_byte(byte: u8) -> bool {
 }
 
 /// Appends an extension value as CEF text: forbidden control characters become U+FFFD and
-/// `\\`, `=`, line feed and carriage return are escaped. Plain text, the common case, is
-/// one check and one copy.
+/// `\\`, `=`, line feed and carriage return are escaped. Plain short text, the common case,
+/// is one check and one copy of fixed size.
 #[inline(always)]
 pub(crate) fn push_value(out: &mut Vec<u8>, text: &str) {
-    if !push_plain_short_value(out, text) {
-        push_long_value(out, text);
+    let mut block = [0u8; SHORT];
+    if plain_short_value(text, &mut block) {
+        block::push_block(out, &block, text.len());
+    } else {
+        push_other_value(out, text, &block);
     }
 }
 
-/// [`push_value`] for a value that is long or needs a look at each byte.
+/// [`push_value`] for a value that is long or needs a look at each byte; `block` holds the
+/// value when it is short, as [`plain_short`] left it.
 #[inline(never)]
-fn push_long_value(out: &mut Vec<u8>, text: &str) {
-    if is_plain_value(text) {
+pub(crate) fn push_other_value(out: &mut Vec<u8>, text: &str, block: &[u8; SHORT]) {
+    if text.len() <= SHORT {
+        push_short_escaped_value(out, text.as_bytes(), block);
+    } else if is_plain_value(text) {
         out.extend_from_slice(text.as_bytes());
     } else {
         push_value_slow(out, text);
+    }
+}
+
+/// [`push_value_slow`] for a value of at most [`SHORT`] bytes, copied in `input`: the
+/// value is written into a block, each run between special bytes copied as a chunk of
+/// fixed size (the block is cut back over what the chunk copied past the run), then the
+/// block is appended.
+fn push_short_escaped_value(out: &mut Vec<u8>, bytes: &[u8], input: &[u8; SHORT]) {
+    // Room for a chunk read anywhere in the value, and for every byte written as three.
+    let mut padded = [0u8; 2 * SHORT];
+    block::put(&mut padded, 0, input);
+    let mut output = [0u8; 4 * SHORT];
+    let copy_run = |output: &mut [u8; 4 * SHORT], from: usize, to: usize| {
+        if let Some(chunk) = padded
+            .get(from..)
+            .and_then(|rest| rest.first_chunk::<SHORT>())
+        {
+            block::put(output, to, chunk);
+        }
+    };
+    let (mut from, mut written) = (0, 0);
+    while let Some(at) = crate::scan::find_value_special(bytes, from) {
+        copy_run(&mut output, from, written);
+        written += at - from;
+        let (replacement, len) = replacement(bytes.get(at).copied().unwrap_or_default());
+        block::put(&mut output, written, &replacement);
+        written += len;
+        from = at + 1;
+    }
+    copy_run(&mut output, from, written);
+    written += bytes.len() - from;
+    block::push_block(out, &output, written);
+}
+
+/// What an extension value holds for a byte [`crate::scan::find_value_special`] finds, and
+/// its length: an escape, a tab as it is, or U+FFFD for another control character.
+fn replacement(byte: u8) -> ([u8; 3], usize) {
+    match VALUE[usize::from(byte)] {
+        0 if byte == b'\t' => ([b'\t', 0, 0], 1),
+        0 => ([0xef, 0xbf, 0xbd], 3),
+        letter => ([b'\\', letter, 0], 2),
     }
 }
 
@@ -331,14 +362,19 @@ mod tests {
         }
         for len in 0..=SHORT + 1 {
             let text = "x".repeat(len);
-            let short = plain_short(&text, b'=').map(|block| block[..len].to_vec());
+            let mut block = [0u8; SHORT];
+            let short = plain_short(&text, b'=', &mut block).then(|| block[..len].to_vec());
             assert_eq!(short, (len <= SHORT).then(|| text.clone().into_bytes()));
             for at in 0..len {
                 let mut text = text.clone().into_bytes();
                 text[at] = b'=';
                 let text = String::from_utf8(text).unwrap();
-                assert_eq!(plain_short(&text, b'='), None, "{text:?}");
-                assert_eq!(plain_short(&text, b'|').is_some(), len <= SHORT, "{text:?}");
+                assert!(!plain_short(&text, b'=', &mut block), "{text:?}");
+                assert_eq!(
+                    plain_short(&text, b'|', &mut block),
+                    len <= SHORT,
+                    "{text:?}"
+                );
             }
         }
         for at in 0..40 {
@@ -364,9 +400,50 @@ mod tests {
             proptest::prop_assert_eq!(is_plain_value(&text), plain(b'='));
             proptest::prop_assert_eq!(is_plain_header(&text), plain(b'|'));
             for special in [b'=', b'|'] {
-                let short = plain_short(&text, special).map(|block| block[..text.len()].to_vec());
+                let mut block = [0u8; SHORT];
+                let short = plain_short(&text, special, &mut block).then(|| block[..text.len()].to_vec());
                 let expected = (plain(special) && text.len() <= SHORT).then(|| text.as_bytes().to_vec());
                 proptest::prop_assert_eq!(short, expected);
+            }
+        }
+    }
+
+    /// What [`push_value`] writes, one character at a time.
+    fn value_by_chars(text: &str) -> String {
+        text.chars()
+            .map(|c| match c {
+                '\\' => "\\\\".to_owned(),
+                '=' => "\\=".to_owned(),
+                '\n' => "\\n".to_owned(),
+                '\r' => "\\r".to_owned(),
+                '\t' => "\t".to_owned(),
+                c if c.is_ascii_control() => "\u{FFFD}".to_owned(),
+                c => c.to_string(),
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn values_are_written_as_a_character_by_character_escape_writes_them(
+            text in "[a-zé=\\\\\n\r\t\u{0}\u{1f}\u{7f} |]{0,40}",
+        ) {
+            let mut out = b">".to_vec();
+            push_value(&mut out, &text);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format!(">{}", value_by_chars(&text)));
+        }
+    }
+
+    #[test]
+    fn short_values_made_only_of_special_bytes_fit_their_block() {
+        for special in ["=", "\u{0}", "\u{7f}", "\n"] {
+            for len in [SHORT - 1, SHORT, SHORT + 1] {
+                let text = special.repeat(len);
+                let mut out = Vec::new();
+                push_value(&mut out, &text);
+                assert_eq!(String::from_utf8(out).unwrap(), value_by_chars(&text));
             }
         }
     }

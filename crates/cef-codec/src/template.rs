@@ -2,6 +2,7 @@
 //! into the caller's buffer.
 
 use std::borrow::Cow;
+use std::mem::ManuallyDrop;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use time::OffsetDateTime;
@@ -14,8 +15,7 @@ use crate::event::{
     PRODUCT_MAX, SIGNATURE_ID_MAX, VENDOR_MAX, clean_header, fit,
 };
 use crate::keys::{
-    FloatKey, IntKey, Ipv4Key, Ipv6Key, Key, KeyDef, KeyKind, LongKey, MacKey, PortKey, TextKey,
-    TimeKey,
+    FloatKey, IntKey, Ipv4Key, Ipv6Key, Key, KeyDef, LongKey, MacKey, PortKey, TextKey, TimeKey,
 };
 use crate::mac::MacAddress;
 use crate::severity::Severity;
@@ -150,7 +150,7 @@ impl HeaderTemplate {
         let error = push_header_field(out, "signature_id", signature_id, SIGNATURE_ID_MAX, policy)
             .and_then(|()| push_header_field(out, "name", name, NAME_MAX, policy))
             .err()
-            .map(Box::new);
+            .map(boxed);
         let (severity, len) = severity.text_block();
         block::push_block(out, &severity, len);
         EventWriter {
@@ -159,7 +159,7 @@ impl HeaderTemplate {
             separator: b'|',
             length_policy: policy,
             time_format: self.time_format,
-            error,
+            error: ManuallyDrop::new(error),
             error_is_mistake: false,
             finished: false,
         }
@@ -225,8 +225,12 @@ pub struct EventWriter<'o> {
     length_policy: LengthPolicy,
     time_format: TimeFormat,
     /// The error `finish` returns; once set, nothing more is written. Boxed: errors are
-    /// rare, and the writer moves through every method of a chain.
-    error: Option<Box<BuildError>>,
+    /// rare, and the writer moves through every method of a chain. Dropped by the writer's
+    /// `drop`, out of line, rather than by the drop glue: the writer then has no field to
+    /// drop, so the glue the compiler runs when a method unwinds is small enough to be
+    /// inlined, and the writer is kept in registers through the chain instead of being
+    /// copied in memory from method to method.
+    error: ManuallyDrop<Option<Box<BuildError>>>,
     /// Whether `error` is a mistake in a method call, which the builder reports before a
     /// value its settings refuse, wherever that value came.
     error_is_mistake: bool,
@@ -234,9 +238,13 @@ pub struct EventWriter<'o> {
 }
 
 impl Drop for EventWriter<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
         if !self.finished {
             self.out.truncate(self.start);
+        }
+        if let Some(error) = self.error.take() {
+            discard(error);
         }
     }
 }
@@ -332,6 +340,7 @@ impl EventWriter<'_> {
     /// is the one [`EventBuilder::build`](crate::EventBuilder::build) returns for the same
     /// fields: the first mistake in a method call, else an overlong signature ID or name,
     /// else the first pair the template's settings refuse.
+    #[inline]
     pub fn finish(mut self) -> Result<(), BuildError> {
         match self.error.take() {
             None => {
@@ -347,18 +356,22 @@ impl EventWriter<'_> {
     }
 
     /// Keeps a method-call mistake, unless one was kept already.
-    #[cold]
+    #[inline(always)]
     fn mistake(&mut self, error: BuildError) {
         if !self.error_is_mistake {
-            self.error = Some(Box::new(error));
+            if let Some(refusal) = self.error.replace(boxed(error)) {
+                discard(refusal);
+            }
             self.error_is_mistake = true;
         }
     }
 
     /// Keeps a value the settings refuse, unless an error was kept already.
-    #[cold]
+    #[inline(always)]
     fn refuse(&mut self, error: BuildError) {
-        self.error.get_or_insert_with(|| Box::new(error));
+        if self.error.is_none() {
+            *self.error = Some(boxed(error));
+        }
     }
 
     /// Starts a pair with the separator and a dictionary key's `key=`.
@@ -369,61 +382,31 @@ impl EventWriter<'_> {
     }
 
     /// Adds a text pair. Inlined for the common pair, a short value within its limit with
-    /// nothing to escape: the key is a constant then, so its limit and text are too.
+    /// nothing to escape: the key is a constant then, so its limit and text are too. The
+    /// writer is only ever passed by value to what is not inlined, so it stays in registers.
     #[inline(always)]
     fn add_text(&mut self, def: &'static KeyDef, text: &str) {
-        if self.error.is_none()
-            && !text.is_empty()
+        if self.error.is_some() {
+            return;
+        }
+        let mut value = [0u8; escape::SHORT];
+        if !text.is_empty()
             && text.len() <= def.max_chars()
-            && let Some(value) = escape::plain_short_value(text)
+            && escape::plain_short_value(text, &mut value)
         {
             self.dictionary_key(def);
             block::push_block(self.out, &value, text.len());
             return;
         }
-        self.add_any_text(def, text);
-    }
-
-    /// Adds a text pair: cuts the value to the key's limit (or refuses it), then cleans and
-    /// escapes it.
-    #[inline(never)]
-    fn add_any_text(&mut self, def: &'static KeyDef, text: &str) {
-        if text.is_empty() || self.error.is_some() {
-            return;
-        }
-        let text = match def.kind() {
-            // A string of at most `max` bytes has at most `max` characters.
-            KeyKind::Text { max_chars } if text.len() > max_chars => {
-                match self.cut(def.name(), text, max_chars) {
-                    Some(text) => text,
-                    None => return,
-                }
-            }
-            _ => text,
-        };
-        self.dictionary_key(def);
-        escape::push_value(self.out, text);
-    }
-
-    /// `text` cut to `max` characters on a character boundary, or `None` when the length
-    /// policy refuses it (the refusal is kept).
-    #[inline(never)]
-    fn cut<'t>(&mut self, field: &'static str, text: &'t str, max: usize) -> Option<&'t str> {
-        let Some((cut, _)) = text.char_indices().nth(max) else {
-            return Some(text);
-        };
-        match self.length_policy {
-            LengthPolicy::Truncate => Some(text.get(..cut).unwrap_or(text)),
-            LengthPolicy::Reject => {
-                let chars = text.chars().count();
-                self.refuse(BuildError::TooLong { field, chars, max });
-                None
-            }
+        match push_text_pair(self.out, self.separator, def, text, self.length_policy) {
+            Ok(true) => self.separator = b' ',
+            Ok(false) => {}
+            Err(error) => self.refuse(error),
         }
     }
 
     /// Adds a pair whose value `write` writes, with nothing to escape.
-    #[inline]
+    #[inline(always)]
     fn add_plain(&mut self, def: &'static KeyDef, write: impl FnOnce(&mut Vec<u8>)) {
         if self.error.is_none() {
             self.dictionary_key(def);
@@ -431,7 +414,7 @@ impl EventWriter<'_> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn add_time(&mut self, def: &'static KeyDef, value: OffsetDateTime) {
         if self.error.is_some() {
             return;
@@ -450,20 +433,97 @@ impl EventWriter<'_> {
         }
     }
 
-    #[inline(never)]
+    #[inline(always)]
     fn add_vendor_field(&mut self, key: &str, value: &str) {
-        if !crate::keys::is_valid_key_name(key) {
-            self.mistake(BuildError::InvalidVendorKey(key.to_owned()));
-        } else if crate::keys::lookup(key).is_some() {
-            self.mistake(BuildError::DictionaryKeyAsVendorKey(key.to_owned()));
+        if let Some(error) = vendor_key_error(key) {
+            self.mistake(error);
         } else if !value.is_empty() && self.error.is_none() {
-            self.out.push(self.separator);
+            push_vendor_pair(self.out, self.separator, key, value);
             self.separator = b' ';
-            self.out.extend_from_slice(key.as_bytes());
-            self.out.push(b'=');
-            escape::push_value(self.out, value);
         }
     }
+}
+
+/// Drops an error that was not returned, out of the way of the writer's `drop`.
+#[cold]
+#[inline(never)]
+fn discard(error: Box<BuildError>) {
+    drop(error);
+}
+
+/// `error` boxed, out of the way of the code that rarely makes one.
+#[cold]
+#[inline(never)]
+fn boxed(error: BuildError) -> Box<BuildError> {
+    Box::new(error)
+}
+
+/// Appends a text pair after `separator`, its value cut to the key's limit (or refused, as
+/// `policy` says), cleaned and escaped; returns whether a pair was written (an empty value
+/// is not).
+#[inline(never)]
+fn push_text_pair(
+    out: &mut Vec<u8>,
+    separator: u8,
+    def: &'static KeyDef,
+    text: &str,
+    policy: LengthPolicy,
+) -> Result<bool, BuildError> {
+    if text.is_empty() {
+        return Ok(false);
+    }
+    let max = def.max_chars();
+    // A string of at most `max` bytes has at most `max` characters.
+    let text = if text.len() > max {
+        cut(def.name(), text, max, policy)?
+    } else {
+        text
+    };
+    def.push_pair_prefix_after(out, separator);
+    escape::push_value(out, text);
+    Ok(true)
+}
+
+/// `text` cut to `max` characters on a character boundary, or refused, as `policy` says.
+fn cut<'t>(
+    field: &'static str,
+    text: &'t str,
+    max: usize,
+    policy: LengthPolicy,
+) -> Result<&'t str, BuildError> {
+    let Some((cut, _)) = text.char_indices().nth(max) else {
+        return Ok(text);
+    };
+    match policy {
+        LengthPolicy::Truncate => Ok(text.get(..cut).unwrap_or(text)),
+        LengthPolicy::Reject => Err(BuildError::TooLong {
+            field,
+            chars: text.chars().count(),
+            max,
+        }),
+    }
+}
+
+/// Why `key` cannot be a vendor key, if it cannot.
+#[inline(never)]
+fn vendor_key_error(key: &str) -> Option<BuildError> {
+    if !crate::keys::is_valid_key_name(key) {
+        Some(BuildError::InvalidVendorKey(key.to_owned()))
+    } else if crate::keys::lookup(key).is_some() {
+        Some(BuildError::DictionaryKeyAsVendorKey(key.to_owned()))
+    } else {
+        None
+    }
+}
+
+/// Appends a vendor pair after `separator`: the key as it is (it was validated), the value
+/// cleaned and escaped.
+#[inline(never)]
+fn push_vendor_pair(out: &mut Vec<u8>, separator: u8, key: &str, value: &str) {
+    out.push(separator);
+    out.extend_from_slice(key.as_bytes());
+    out.push(b'=');
+    escape::push_value(out, value);
 }
 
 /// The instant in whole milliseconds since the Unix epoch, rounded down (before the epoch
