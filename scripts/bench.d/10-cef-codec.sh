@@ -3,7 +3,8 @@
 # The headline cef_encode is what a bulk caller pays per record: typed values in, bytes out
 # (cef-codec's fastest path, a HeaderTemplate made once per run writing each event straight
 # into the caller's buffer, against cefevent's set_field()s + build_cef(), both escaping as
-# they go); cef_encode_instructions counts it under callgrind (repeatable under load).
+# they go). Every value is opaque to the compiler (black_box), as a record's values come from
+# data. cef_encode_template_instructions counts it under callgrind (repeatable under load).
 # cef_encode_from_builder is the same record from an EventBuilder per event
 # (EventBuilder::encode_into), cef_encode_via_event through build() and Event::encode_into.
 # cef_encode_prebuilt is writing an already built event, which in
