@@ -82,16 +82,18 @@ fn find_special(bytes: &[u8], mut at: usize) -> Option<usize> {
         .map(|found| at + found)
 }
 
-/// Exact powers of ten (every one up to 1e22 is a double).
-const POWERS_OF_TEN: [f64; 16] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+/// Exact powers of ten (every one up to 1e22 is a double), as serde_json divides by.
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// A number token (valid JSON) of the common short forms, `7`, `7.4`, `-0.25`, read
-/// without serde_json, or `None` for any other. With at most 15 digits the digits
-/// form an exact double, and so does the power of ten: one division rounds once, to
-/// the nearest double, which is what serde_json gives for them too.
+/// A number token (valid JSON) of the common forms, `7`, `7.4`, `-0.25`,
+/// `0.3333333333333333`, read without serde_json, or `None` for any other. serde_json
+/// reads such a number as its digits (an integer) over a power of ten; below 2^53 the
+/// digits are an exact double, so the one division here gives the same double.
 fn short_decimal(token: &str) -> Option<f64> {
+    const EXACT: u64 = 1 << 53;
     let (negative, unsigned) = match token.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, token),
@@ -101,8 +103,9 @@ fn short_decimal(token: &str) -> Option<f64> {
         None => (unsigned, None),
     };
     let fraction_digits = fraction.unwrap_or_default();
-    // A negative integer is read by serde_json as an i64 (`-0` as 0): left to it.
-    if (negative && fraction.is_none()) || whole.len() + fraction_digits.len() > 15 {
+    // A negative integer is read by serde_json as an i64 (`-0` as 0): left to it. At
+    // most 19 digits cannot overflow a u64.
+    if (negative && fraction.is_none()) || whole.len() + fraction_digits.len() > 19 {
         return None;
     }
     let mut digits: u64 = 0;
@@ -112,7 +115,10 @@ fn short_decimal(token: &str) -> Option<f64> {
         }
         digits = digits * 10 + u64::from(byte - b'0');
     }
-    #[allow(clippy::cast_precision_loss)] // below 10^15 < 2^53: exact
+    if digits >= EXACT {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)] // below 2^53: exact
     let value = digits as f64 / POWERS_OF_TEN.get(fraction_digits.len())?;
     Some(if negative { -value } else { value })
 }
@@ -764,13 +770,14 @@ mod tests {
         }
         assert_eq!(short_decimal("-0"), None);
         assert_eq!(short_decimal("1e3"), None);
-        assert_eq!(short_decimal("1234567890123456"), None);
+        assert_eq!(short_decimal("9007199254740992"), None);
+        assert_eq!(short_decimal("0.3333333333333333"), Some(1.0 / 3.0));
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
-        fn short_decimals_agree_with_serde(whole in "-?(0|[1-9][0-9]{0,9})", fraction in prop::option::of("[0-9]{1,8}")) {
+        fn short_decimals_agree_with_serde(whole in "-?(0|[1-9][0-9]{0,9})", fraction in prop::option::of("[0-9]{1,14}")) {
             let token = match fraction { Some(fraction) => format!("{whole}.{fraction}"), None => whole };
             let reference = serde_json::from_str::<LenientF64>(&token).unwrap().0.unwrap();
             if let Some(fast) = short_decimal(&token) {
