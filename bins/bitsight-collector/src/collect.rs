@@ -391,33 +391,15 @@ pub async fn run_cycle(
     let commit = |seq: &u64| -> Result<(), CheckpointError> {
         let mut pending = lock(&commit_pending);
         let mut streams = lock(&commit_streams);
-        while let Some(chunk) = pending.front_mut() {
-            let Some(through) = seq.checked_sub(chunk.first_seq) else {
-                break;
-            };
-            let confirmed = usize::try_from(through)
-                .map_or(chunk.records, |n| n.saturating_add(1))
-                .min(chunk.records);
-            if confirmed > chunk.confirmed {
-                let from = chunk
-                    .confirmed
-                    .checked_sub(1)
-                    .map_or(0, |last| chunk.mark_ends[last]);
-                let to = chunk.mark_ends[confirmed - 1];
-                let state = &mut streams[chunk.stream];
-                for (date, key) in &mut chunk.marks[from..to] {
-                    state.cursor.advance(*date, std::mem::take(key), lookback);
-                }
-                *delivered.entry(chunk.kind.to_owned()).or_default() +=
-                    u64::try_from(confirmed - chunk.confirmed).unwrap_or(u64::MAX);
-                chunk.confirmed = confirmed;
-                dirty.insert(chunk.stream);
+        settle_confirmed(&mut pending, *seq, |stream, kind, records, marks| {
+            let state = &mut streams[stream];
+            for (date, key) in marks {
+                state.cursor.advance(*date, std::mem::take(key), lookback);
             }
-            if chunk.confirmed < chunk.records {
-                break;
-            }
-            pending.pop_front();
-        }
+            *delivered.entry(kind.to_owned()).or_default() +=
+                u64::try_from(records).unwrap_or(u64::MAX);
+            dirty.insert(stream);
+        });
         commit_dirty(store, &streams, &mut dirty)
     };
     let options = DeliveryOptions {
@@ -446,6 +428,43 @@ pub async fn run_cycle(
         Err(error) => return Err(CycleError::Delivery(error.to_string())),
     }
     Ok(report)
+}
+
+/// Settles the records of `pending` up to sequence number `seq` (all confirmed by the
+/// sink), in order: for each chunk with newly confirmed records, `settle(stream, kind,
+/// records, marks)` gets how many and the marks they settle; fully confirmed chunks
+/// are dropped.
+fn settle_confirmed(
+    pending: &mut VecDeque<Pending>,
+    seq: u64,
+    mut settle: impl FnMut(usize, &'static str, usize, &mut [(Date, String)]),
+) {
+    while let Some(chunk) = pending.front_mut() {
+        let Some(through) = seq.checked_sub(chunk.first_seq) else {
+            break;
+        };
+        let confirmed = usize::try_from(through)
+            .map_or(chunk.records, |n| n.saturating_add(1))
+            .min(chunk.records);
+        if confirmed > chunk.confirmed {
+            let from = chunk
+                .confirmed
+                .checked_sub(1)
+                .map_or(0, |last| chunk.mark_ends[last]);
+            let to = chunk.mark_ends[confirmed - 1];
+            settle(
+                chunk.stream,
+                chunk.kind,
+                confirmed - chunk.confirmed,
+                &mut chunk.marks[from..to],
+            );
+            chunk.confirmed = confirmed;
+        }
+        if chunk.confirmed < chunk.records {
+            break;
+        }
+        pending.pop_front();
+    }
 }
 
 /// Durably commits the cursors of the streams in `dirty`, emptying it.
@@ -801,6 +820,71 @@ pub fn today() -> Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Law: records formatted into chunks (some filtered out, their marks riding
+        /// with the next record; chunks cut anywhere), then confirmed up to any rising
+        /// sequence of numbers, settle exactly the marks made up to the last confirmed
+        /// record, in order, each once; marks after it stay unsettled.
+        #[test]
+        fn confirmations_settle_exactly_the_marks_before_them(
+            steps in proptest::collection::vec((proptest::bool::weighted(0.8), proptest::bool::weighted(0.2)), 1..80),
+            mut confirms in proptest::collection::vec(0u64..90, 0..8),
+        ) {
+            let day = time::macros::date!(2026 - 01 - 01);
+            let mut builder = ChunkBuilder::default();
+            let mut pending = VecDeque::new();
+            let mut next_seq = 0;
+            // For each record (by sequence number), the marks made up to it.
+            let mut marks_through = vec![0usize];
+            let mut made = 0usize;
+            let mut push_chunk = |builder: &mut ChunkBuilder, pending: &mut VecDeque<Pending>| {
+                if let Some(chunk) = builder.take(0, "findings") {
+                    pending.push_back(Pending {
+                        first_seq: next_seq + 1,
+                        records: chunk.ends.len(),
+                        confirmed: 0,
+                        stream: chunk.stream,
+                        kind: chunk.kind,
+                        marks: chunk.marks,
+                        mark_ends: chunk.mark_ends,
+                    });
+                    next_seq += chunk.ends.len() as u64;
+                }
+            };
+            for (index, (kept, cut)) in steps.iter().enumerate() {
+                let mark = (day, index.to_string());
+                made += 1;
+                if *kept {
+                    builder.text.extend_from_slice(b"{}");
+                    builder.record(Some(mark));
+                    marks_through.push(made);
+                } else {
+                    builder.skipped(mark);
+                }
+                if *cut {
+                    push_chunk(&mut builder, &mut pending);
+                }
+            }
+            push_chunk(&mut builder, &mut pending);
+            let records = marks_through.len() - 1;
+            confirms.sort_unstable();
+            let mut settled = Vec::new();
+            let mut counted = 0;
+            for seq in confirms {
+                settle_confirmed(&mut pending, seq, |_, _, n, marks| {
+                    counted += n;
+                    settled.extend(marks.iter_mut().map(|(_, key)| std::mem::take(key)));
+                });
+                let through = usize::try_from(seq).unwrap().min(records);
+                let expected: Vec<String> = (0..marks_through[through]).map(|i| i.to_string()).collect();
+                proptest::prop_assert_eq!(&settled, &expected);
+                proptest::prop_assert_eq!(counted, through);
+            }
+        }
+    }
 
     #[test]
     fn checkpoint_names_are_safe() {
