@@ -356,6 +356,7 @@ impl Client {
         Records {
             buffer: Vec::new().into_iter(),
             pager: Some(pager),
+            fetch: fetch_page::<R>,
             fetching: None,
             total,
         }
@@ -671,13 +672,23 @@ pub struct Records<R> {
     buffer: std::vec::IntoIter<R>,
     /// The paging state, between pages (`None` while a page is fetched).
     pager: Option<Pager>,
+    /// Starts fetching the next page: chosen where the record type is known, so the
+    /// `Stream` impl needs no bound on `R` (code generic over records can poll it).
+    fetch: fn(Pager) -> FetchPage<R>,
     /// The page being fetched and decoded; it holds the pager meanwhile.
-    fetching: Option<Pin<Box<dyn Future<Output = Fetched<R>> + Send>>>,
+    fetching: Option<FetchPage<R>>,
     total: Arc<AtomicU64>,
 }
 
-/// A fetched page's records, with the pager back.
-type Fetched<R> = (Pager, Result<Vec<R>, ApiError>);
+/// A page being fetched: its records, with the pager back.
+type FetchPage<R> = Pin<Box<dyn Future<Output = (Pager, Result<Vec<R>, ApiError>)> + Send>>;
+
+fn fetch_page<R: ListRecord + Send + 'static>(mut pager: Pager) -> FetchPage<R> {
+    Box::pin(async move {
+        let records = pager.fetch().await;
+        (pager, records)
+    })
+}
 
 // No field is ever pinned: the fetch is boxed.
 impl<R> Unpin for Records<R> {}
@@ -697,7 +708,7 @@ impl<R> Records<R> {
     }
 }
 
-impl<R: ListRecord + Send + 'static> Stream for Records<R> {
+impl<R> Stream for Records<R> {
     type Item = Result<R, ApiError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -719,10 +730,7 @@ impl<R: ListRecord + Send + 'static> Stream for Records<R> {
                     this.pager = Some(pager);
                     return Poll::Ready(Some(Err(error)));
                 }
-                this.fetching = Some(Box::pin(async move {
-                    let records = pager.fetch().await;
-                    (pager, records)
-                }));
+                this.fetching = Some((this.fetch)(pager));
             }
             let Some(fetching) = this.fetching.as_mut() else {
                 return Poll::Ready(None);

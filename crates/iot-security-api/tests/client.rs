@@ -6,7 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ACCESS_KEY, CUSTOMER, KEY_ID, bounded, config, device_page, drain, fixture};
+use common::{
+    ACCESS_KEY, CUSTOMER, KEY_ID, bounded, config, device_page, drain, drain_list, fixture,
+};
 use futures::StreamExt;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
@@ -42,7 +44,7 @@ async fn devices_send_every_parameter_and_decode_the_fixture() {
         stime: Some(datetime!(2024-05-01 00:00 UTC)),
         ..DeviceQuery::default()
     };
-    let (devices, error) = bounded(drain(client.devices(&query))).await;
+    let (devices, error) = bounded(drain_list(client.devices(&query))).await;
     assert!(error.is_none(), "{error:?}");
     mock.assert_calls_async(1).await;
     assert_eq!(devices.len(), 3);

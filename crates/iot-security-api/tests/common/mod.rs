@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use iot_security_api::{ApiError, Auth, ClientConfig, Secret};
+use iot_security_api::{ApiError, Auth, ClientConfig, Records, Secret};
 
 pub const KEY_ID: &str = "kid-7f3a9c";
 pub const ACCESS_KEY: &str = "ak-SECRET-d41d8cd98f00b204";
@@ -70,4 +70,10 @@ pub fn device_page(ids: impl IntoIterator<Item = String>) -> String {
         .map(|id| serde_json::json!({"deviceid": id, "hostname": format!("host-{id}")}))
         .collect();
     serde_json::json!({"total": 999_999, "devices": devices}).to_string()
+}
+
+/// Drains a list in code generic over its record type, as an embedder's code may be:
+/// compiles only while `Records<R>` is a `Stream` whatever `R` is.
+pub async fn drain_list<R>(records: Records<R>) -> (Vec<R>, Option<ApiError>) {
+    drain(records).await
 }
