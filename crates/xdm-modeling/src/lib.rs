@@ -312,6 +312,8 @@ pub struct Model {
     lookup: slot_table::SlotTable,
     /// The JSON paths the NDJSON reader takes out of path-only columns.
     prefetch: prefetch::Prefetch,
+    /// Per slot, the keys kept in its item objects (see `prefetch::projections`).
+    projections: Vec<Option<Box<[String]>>>,
     time_slot: usize,
     now_us: i64,
     /// Tells this model's key cache (in the per-thread frame) from other models'.
@@ -344,6 +346,7 @@ impl Model {
         let time_slot = plan.by_name.get("_time").copied().unwrap_or(0);
         let lookup = slot_table::SlotTable::new(&plan.by_name);
         let prefetch = prefetch::Prefetch::build(&mut plan, &columns, time_slot);
+        let projections = prefetch::projections(&plan, &columns, time_slot);
         Model {
             dataset,
             plan,
@@ -352,6 +355,7 @@ impl Model {
             output_prefixes,
             lookup,
             prefetch,
+            projections,
             time_slot,
             now_us: 0,
             id: NEXT_MODEL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -526,7 +530,13 @@ impl Model {
                 }
             }
             match slot {
-                Some(slot) => match self.column_value(slot, reader.value(true)?) {
+                Some(slot) => match self.column_value(
+                    slot,
+                    match self.projections.get(slot) {
+                        Some(Some(keys)) => reader.projected_value(keys)?,
+                        _ => reader.value(true)?,
+                    },
+                ) {
                     Ok(v) => row[slot] = v,
                     Err(e) => {
                         failure.get_or_insert(e);

@@ -510,6 +510,73 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads one value as [`Reader::value`] does, except that an array's items that are
+    /// objects keep only the entries under `keys` (the others are checked and skipped).
+    /// For a column the rule reads only as `arraymap(column, "@element" -> key...)`.
+    pub(crate) fn projected_value(&mut self, keys: &[String]) -> Option<Value> {
+        if self.bytes.get(self.pos) != Some(&b'[') {
+            return self.value(true);
+        }
+        self.enter()?;
+        self.pos += 1;
+        let first = self.scratch.items.len();
+        self.whitespace();
+        if !self.eat(b']') {
+            loop {
+                self.whitespace();
+                let value = if self.bytes.get(self.pos) == Some(&b'{') {
+                    self.projected_object(keys)?
+                } else {
+                    self.value(true)?
+                };
+                self.scratch.items.push(value);
+                self.whitespace();
+                if self.eat(b',') {
+                    continue;
+                }
+                self.expect(b']')?;
+                break;
+            }
+        }
+        self.depth -= 1;
+        Some(Value::Array(Arc::new(
+            self.scratch.items.drain(first..).collect(),
+        )))
+    }
+
+    /// An object holding only its entries under `keys`: it is not the object's whole
+    /// text, so it gets no raw text.
+    fn projected_object(&mut self, keys: &[String]) -> Option<Value> {
+        self.enter()?;
+        self.pos += 1;
+        let first = self.scratch.entries.len();
+        self.whitespace();
+        if !self.eat(b'}') {
+            loop {
+                self.whitespace();
+                let key = self.string()?;
+                self.whitespace();
+                self.expect(b':')?;
+                self.whitespace();
+                if keys.iter().any(|k| k.as_str() == key.as_str()) {
+                    let value = self.value(true)?;
+                    self.scratch.entries.push((key, value));
+                } else {
+                    self.value(false)?;
+                }
+                self.whitespace();
+                if self.eat(b',') {
+                    continue;
+                }
+                self.expect(b'}')?;
+                break;
+            }
+        }
+        self.depth -= 1;
+        let entries: Vec<(Text, Value)> = self.scratch.entries.drain(first..).collect();
+        Some(Value::Object(Arc::new(Object::from_entries(entries))))
+    }
+
     fn literal(&mut self, word: &[u8], value: Value) -> Option<Value> {
         if self.bytes.get(self.pos..self.pos + word.len())? == word {
             self.pos += word.len();

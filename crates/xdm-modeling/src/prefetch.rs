@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use crate::compile::{self, Extract, Node, PathArg, Plan, Step};
+use crate::compile::{self, Extract, LambdaKind, Node, PathArg, Plan, Step};
 use crate::json_path::JsonPath;
 use crate::schema::{Column, ColumnType};
 
@@ -200,6 +200,92 @@ impl Prefetch {
             return;
         }
         compile::for_each_child_mut(node, &mut |child| self.rewrite(child));
+    }
+}
+
+/// Per slot, the keys to keep in its array's item objects when the rule reads the column
+/// only as `arraymap(column, body)` whose body reads `"@element"` only through fixed
+/// paths (`"@element" -> asset`): the NDJSON reader then builds each item object with
+/// just the first segments of those paths. Same eligibility as the prefetched columns.
+pub(crate) fn projections(
+    plan: &Plan,
+    columns: &[Option<Column>],
+    time_slot: usize,
+) -> Vec<Option<Box<[String]>>> {
+    let slots = plan.slots.len();
+    let mut reads = vec![0usize; slots];
+    let mut keys: Vec<Option<Vec<String>>> = vec![None; slots];
+    let mut unfit = vec![false; slots];
+    for node in plan_nodes(&plan.pipelines) {
+        count_mapped(node, &mut reads, &mut keys, &mut unfit);
+    }
+    keys.into_iter()
+        .enumerate()
+        .map(|(slot, keys)| {
+            let mut keys = keys?;
+            let eligible = reads[slot] == 0
+                && !unfit[slot]
+                && !plan.slots[slot].assigned
+                && slot != time_slot
+                && columns
+                    .get(slot)
+                    .copied()
+                    .flatten()
+                    .is_none_or(|c| c.kind == ColumnType::NestedJson && !c.is_array);
+            keys.sort();
+            keys.dedup();
+            eligible.then(|| keys.into_boxed_slice())
+        })
+        .collect()
+}
+
+/// Counts the reads of each slot other than as the array of an `arraymap`, and gathers
+/// the element keys of those `arraymap`s (marking a slot unfit where a body reads the
+/// element otherwise).
+fn count_mapped(
+    node: &Node,
+    reads: &mut [usize],
+    keys: &mut [Option<Vec<String>>],
+    unfit: &mut [bool],
+) {
+    match node {
+        Node::Slot(slot) => reads[*slot] += 1,
+        Node::Lambda(LambdaKind::Map, array, body) if matches!(**array, Node::Slot(_)) => {
+            if let Node::Slot(slot) = **array {
+                let found = keys[slot].get_or_insert_with(Vec::new);
+                if !element_keys(body, found) {
+                    unfit[slot] = true;
+                }
+            }
+            count_mapped(body, reads, keys, unfit);
+        }
+        other => compile::for_each_child(other, &mut |child| {
+            count_mapped(child, reads, keys, unfit);
+        }),
+    }
+}
+
+/// Adds to `keys` the first segment of each fixed path `body` follows in `"@element"`;
+/// `false` when it reads the element any other way or holds another lambda.
+fn element_keys(body: &Node, keys: &mut Vec<String>) -> bool {
+    match body {
+        Node::Json(value, PathArg::Fixed(path), _) if matches!(**value, Node::Element) => {
+            match path.0.first() {
+                Some(first) => {
+                    keys.push(first.clone());
+                    true
+                }
+                None => false,
+            }
+        }
+        Node::Element | Node::Lambda(..) => false,
+        other => {
+            let mut fits = true;
+            compile::for_each_child(other, &mut |child| {
+                fits &= element_keys(child, keys);
+            });
+            fits
+        }
     }
 }
 

@@ -418,6 +418,33 @@ mod laws {
             }
         }
 
+        /// A column read only as `arraymap(column, "@element" -> path)` has its item objects
+        /// read with just the keys those paths start with; the records are those of the
+        /// value path, whatever the items hold (repeated and escaped keys, non-objects).
+        #[test]
+        fn projected_items_match_the_value_path(items in proptest::collection::vec(nested_json_text(), 0..4), comma in prop_oneof![Just(","), Just(" , ")], whole in nested_json_text()) {
+            let sources = [
+                r#"[MODEL: dataset=p]
+                alter xdm.event.tags = arraymap(d, "@element" -> a),
+                      xdm.alert.description = to_json_string(arraymap(d, concat(json_extract("@element", "$.b.0"), "/", "@element" -> a))),
+                      xdm.event.id = arraystring(arraymap(d, "@element" -> 0), ",");"#,
+                // Read whole elsewhere too: not projected.
+                r#"[MODEL: dataset=p]
+                alter xdm.event.tags = arraymap(d, "@element" -> a),
+                      xdm.alert.description = to_json_string(d);"#,
+            ];
+            for line in [format!("{{\"d\":[{}]}}", items.join(comma)), format!("{{\"d\":{whole}}}")] {
+                let event: Value = serde_json::from_str(&line).unwrap();
+                for source in sources {
+                    let model = Rules::parse("p.xif", source).compile(None, None).unwrap();
+                    let expected = serde_json::to_string(&model.apply_value(&event).unwrap().unwrap()).unwrap();
+                    let mut out = Vec::new();
+                    prop_assert!(model.apply_json_line(&line, &mut out).unwrap());
+                    prop_assert_eq!(String::from_utf8(out).unwrap(), expected, "line {}", line);
+                }
+            }
+        }
+
         /// `arrayindex(regextract(..), n)` is fused into one search, and `arrayconcat` of
         /// `arraycreate`s builds one array: both give what the unfused forms give.
         #[test]
