@@ -2,9 +2,7 @@
 //! escaped. Custom strings `cs7` and up are outside the CEF dictionary, so they are written
 //! as vendor keys under the same names the old converter used.
 
-use std::borrow::Cow;
-
-use cef_codec::{EventBuilder, Severity, keys};
+use cef_codec::{BuildError, EventWriter, HeaderTemplate, Severity, keys};
 use iot_security_api::{Alert, Device, FieldRef, Vulnerability};
 
 use super::value::{self, Leftovers};
@@ -125,51 +123,51 @@ const DICTIONARY_CUSTOM: [keys::TextKey; 6] = [
 ];
 
 /// Writes custom string `index` (0-based) with its label.
-fn custom<'a>(
-    builder: EventBuilder<'a>,
-    index: usize,
-    label: &'a str,
-    value: Cow<'a, str>,
-) -> EventBuilder<'a> {
+fn custom<'o>(event: EventWriter<'o>, index: usize, label: &str, value: &str) -> EventWriter<'o> {
     if value.is_empty() {
-        return builder;
+        return event;
     }
     if let Some(key) = DICTIONARY_CUSTOM.get(index) {
-        return builder.label(*key, label).text(*key, value);
+        return event.label(*key, label).text(*key, value);
     }
     match CUSTOM_KEYS.get(index) {
-        Some((key, label_key)) => builder
-            .vendor_field(*label_key, label)
-            .vendor_field(*key, value),
-        None => builder,
+        Some((key, label_key)) => event
+            .vendor_field(label_key, label)
+            .vendor_field(key, value),
+        None => event,
     }
 }
 
 /// Every truthy field of `table`, as `cs1`.. in order.
-fn customs<'a>(
-    mut builder: EventBuilder<'a>,
-    table: &'a [(&'a str, &'a str)],
+fn customs<'a, 'o>(
+    mut event: EventWriter<'o>,
+    table: &[(&str, &str)],
     field: impl Fn(&str) -> Option<FieldRef<'a>>,
-) -> EventBuilder<'a> {
+) -> EventWriter<'o> {
     for (index, (name, label)) in table.iter().enumerate() {
         if let Some(value) = field(name).filter(|value| value::truthy(*value)) {
-            builder = custom(builder, index, label, value::plain(value));
+            event = custom(event, index, label, &value::plain(value));
         }
     }
-    builder
+    event
 }
 
-pub(super) fn device(device: &Device) -> EventBuilder<'_> {
+pub(super) fn device(
+    template: &HeaderTemplate,
+    device: &Device,
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
     let mut leftovers = Leftovers::new();
-    let mut builder = super::header(
+    let mut event = template.event(
+        out,
         super::DEVICE_SIGNATURE,
-        Cow::Borrowed(super::DEVICE_NAME),
+        super::DEVICE_NAME,
         Severity::new(1).unwrap_or(Severity::LOW),
     );
-    builder = super::device_identity(builder, device);
+    event = super::device_identity(event, device);
     if let Some(ip) = device.ip_address.as_deref().filter(|ip| !ip.is_empty()) {
-        builder = value::address(
-            builder,
+        event = value::address(
+            event,
             keys::DVC,
             "DeviceIPv6",
             "ip_address",
@@ -178,51 +176,49 @@ pub(super) fn device(device: &Device) -> EventBuilder<'_> {
         );
     }
     if let Some(mac) = device.mac_address.as_deref().filter(|mac| !mac.is_empty()) {
-        builder = value::mac(builder, keys::DVCMAC, "mac_address", mac, &mut leftovers);
+        event = value::mac(event, keys::DVCMAC, "mac_address", mac, &mut leftovers);
     }
     if let Some(host) = device.hostname.as_deref() {
-        builder = builder.text(keys::DVCHOST, host);
+        event = event.text(keys::DVCHOST, host);
     }
-    builder = customs(builder, &DEVICE_CUSTOM, |name| device.field(name));
-    leftovers.into_msg(builder)
+    event = customs(event, &DEVICE_CUSTOM, |name| device.field(name));
+    leftovers.into_msg(event).finish()
 }
 
-pub(super) fn alert(alert: &Alert) -> EventBuilder<'_> {
+pub(super) fn alert(
+    template: &HeaderTemplate,
+    alert: &Alert,
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
     let mut leftovers = Leftovers::new();
     let name = alert
         .name
         .as_deref()
         .filter(|name| !name.trim().is_empty())
         .unwrap_or(super::ALERT_FALLBACK_NAME);
-    let mut builder = super::header(
+    let mut event = template.event(
+        out,
         super::ALERT_SIGNATURE,
-        Cow::Borrowed(name),
+        name,
         super::alert_severity(alert),
     );
-    builder = super::ticket_identity(builder, alert.zb_ticketid.as_deref());
+    event = super::ticket_identity(event, alert.zb_ticketid.as_deref());
     if let Some(deviceid) = alert.deviceid.as_deref().filter(|id| !id.is_empty()) {
-        builder = value::mac(builder, keys::DVCMAC, "deviceid", deviceid, &mut leftovers);
+        event = value::mac(event, keys::DVCMAC, "deviceid", deviceid, &mut leftovers);
     }
     let msg = alert.msg.as_ref();
     if let Some(ip) = msg
         .and_then(|m| m.fromip.as_deref())
         .filter(|ip| !ip.is_empty())
     {
-        builder = value::address(
-            builder,
-            keys::SRC,
-            "SourceIPv6",
-            "fromip",
-            ip,
-            &mut leftovers,
-        );
+        event = value::address(event, keys::SRC, "SourceIPv6", "fromip", ip, &mut leftovers);
     }
     if let Some(ip) = msg
         .and_then(|m| m.toip.as_deref())
         .filter(|ip| !ip.is_empty())
     {
-        builder = value::address(
-            builder,
+        event = value::address(
+            event,
             keys::DST,
             "DestinationIPv6",
             "toip",
@@ -231,22 +227,20 @@ pub(super) fn alert(alert: &Alert) -> EventBuilder<'_> {
         );
     }
     if let Some(host) = msg.and_then(|m| m.hostname.as_deref()) {
-        builder = builder.text(keys::SHOST, host);
+        event = event.text(keys::SHOST, host);
     }
     if let Some(url) = msg.and_then(|m| m.to_url.as_deref()) {
-        builder = builder.text(keys::DHOST, url);
+        event = event.text(keys::DHOST, url);
     }
     if let Some(id) = msg.and_then(|m| m.id.as_deref()) {
-        builder = builder
-            .text(keys::FILE_ID, id)
-            .text(keys::FILE_TYPE, "alert");
+        event = event.text(keys::FILE_ID, id).text(keys::FILE_TYPE, "alert");
     }
     if let Some(date) = alert.field("date") {
-        builder = value::time(builder, keys::RT, "date", date, &mut leftovers);
+        event = value::time(event, keys::RT, "date", date, &mut leftovers);
     }
     if let Some(generated) = alert.msg_field("generationTimestamp") {
-        builder = value::time(
-            builder,
+        event = value::time(
+            event,
             keys::DEVICE_CUSTOM_DATE1,
             "generationTimestamp",
             generated,
@@ -254,38 +248,43 @@ pub(super) fn alert(alert: &Alert) -> EventBuilder<'_> {
         );
     }
     if let Some(description) = alert.description.as_deref() {
-        builder = custom(builder, 0, "Description", Cow::Borrowed(description));
+        event = custom(event, 0, "Description", description);
     }
     if let Some(values) = alert.msg_field("values").filter(|v| !v.is_empty()) {
-        builder = custom(builder, 1, "Values", value::plain(values));
+        event = custom(event, 1, "Values", &value::plain(values));
     }
-    leftovers.into_msg(builder)
+    leftovers.into_msg(event).finish()
 }
 
-pub(super) fn vulnerability(vulnerability: &Vulnerability) -> EventBuilder<'_> {
+pub(super) fn vulnerability(
+    template: &HeaderTemplate,
+    vulnerability: &Vulnerability,
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
     let mut leftovers = Leftovers::new();
     let name = vulnerability
         .vulnerability_name
         .as_deref()
         .filter(|name| !name.trim().is_empty())
         .unwrap_or(super::VULNERABILITY_FALLBACK_NAME);
-    let mut builder = super::header(
+    let mut event = template.event(
+        out,
         super::VULNERABILITY_SIGNATURE,
-        Cow::Borrowed(name),
+        name,
         super::vulnerability_severity(vulnerability),
     );
-    builder = super::ticket_identity(builder, vulnerability.zb_ticketid.as_deref());
+    event = super::ticket_identity(event, vulnerability.zb_ticketid.as_deref());
     if let Some(ip) = vulnerability.ip.as_deref().filter(|ip| !ip.is_empty()) {
-        builder = value::address(builder, keys::DVC, "DeviceIPv6", "ip", ip, &mut leftovers);
+        event = value::address(event, keys::DVC, "DeviceIPv6", "ip", ip, &mut leftovers);
     }
     if let Some(mac) = vulnerability.deviceid.as_deref().filter(|m| !m.is_empty()) {
-        builder = value::mac(builder, keys::DVCMAC, "deviceid", mac, &mut leftovers);
+        event = value::mac(event, keys::DVCMAC, "deviceid", mac, &mut leftovers);
     }
     if let Some(host) = vulnerability.name.as_deref() {
-        builder = builder.text(keys::DVCHOST, host);
+        event = event.text(keys::DVCHOST, host);
     }
-    builder = customs(builder, &VULNERABILITY_CUSTOM, |name| {
+    event = customs(event, &VULNERABILITY_CUSTOM, |name| {
         vulnerability.field(name)
     });
-    leftovers.into_msg(builder)
+    leftovers.into_msg(event).finish()
 }

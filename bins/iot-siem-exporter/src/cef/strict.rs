@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use cef_codec::keys::{self, LongKey, TextKey, TimeKey};
-use cef_codec::{EventBuilder, Severity};
+use cef_codec::{BuildError, EventWriter, HeaderTemplate, Severity};
 use iot_security_api::{Alert, Device, FieldRef, Vulnerability};
 use serde_json::Value;
 
@@ -128,33 +128,33 @@ const VULNERABILITY: &[(&str, Slot)] = &[
 ];
 
 /// Writes `field` into `slot`.
-fn put<'a>(
-    builder: EventBuilder<'a>,
+fn put<'a, 'o>(
+    event: EventWriter<'o>,
     name: &'a str,
     slot: Slot,
     field: FieldRef<'a>,
     leftovers: &mut Leftovers<'a>,
-) -> EventBuilder<'a> {
+) -> EventWriter<'o> {
     let text = value::plain(field);
     match slot {
-        Slot::Text(key) => builder.text(key, text),
-        Slot::Labelled(key, label) if !text.is_empty() => builder.label(key, label).text(key, text),
-        Slot::Labelled(..) => builder,
+        Slot::Text(key) => event.text(key, &text),
+        Slot::Labelled(key, label) if !text.is_empty() => event.label(key, label).text(key, &text),
+        Slot::Labelled(..) => event,
         Slot::Number(key, label) => match number(field) {
-            Some(n) => builder.label(key, label).long(key, n),
+            Some(n) => event.label(key, label).long(key, n),
             None => {
                 leftovers.push(name, text);
-                builder
+                event
             }
         },
-        Slot::Time(key) => value::time(builder, key, name, field, leftovers),
+        Slot::Time(key) => value::time(event, key, name, field, leftovers),
         Slot::LabelledTime(key, label) => {
             let before = leftovers.len();
-            let builder = value::time(builder, key, name, field, leftovers);
+            let event = value::time(event, key, name, field, leftovers);
             if leftovers.len() == before {
-                builder.label(key, label)
+                event.label(key, label)
             } else {
-                builder
+                event
             }
         }
         Slot::Address => match text {
@@ -166,18 +166,18 @@ fn put<'a>(
                 } else {
                     (keys::DVC, "DeviceIPv6")
                 };
-                value::address(builder, key, label, name, text, leftovers)
+                value::address(event, key, label, name, text, leftovers)
             }
             Cow::Owned(text) => {
                 leftovers.push(name, Cow::Owned(text));
-                builder
+                event
             }
         },
         Slot::Mac => match text {
-            Cow::Borrowed(text) => value::mac(builder, keys::DVCMAC, name, text, leftovers),
+            Cow::Borrowed(text) => value::mac(event, keys::DVCMAC, name, text, leftovers),
             Cow::Owned(text) => {
                 leftovers.push(name, Cow::Owned(text));
-                builder
+                event
             }
         },
     }
@@ -195,81 +195,96 @@ fn number(field: FieldRef<'_>) -> Option<i64> {
 }
 
 /// Maps the fields of `table` and puts every other field of `fields` into `msg`.
-fn map<'a>(
-    mut builder: EventBuilder<'a>,
+fn map<'a, 'o>(
+    mut event: EventWriter<'o>,
     table: &[(&'static str, Slot)],
     fields: impl Iterator<Item = (&'a str, FieldRef<'a>)>,
     leftovers: &mut Leftovers<'a>,
-) -> EventBuilder<'a> {
+) -> EventWriter<'o> {
     for (name, field) in fields {
         if field.is_empty() || matches!(field, FieldRef::Msg(_)) {
             continue;
         }
         match table.iter().find(|(wire, _)| *wire == name) {
-            Some((wire, slot)) => builder = put(builder, wire, *slot, field, leftovers),
+            Some((wire, slot)) => event = put(event, wire, *slot, field, leftovers),
             None => leftovers.push(name, value::plain(field)),
         }
     }
-    builder
+    event
 }
 
-pub(super) fn device(device: &Device) -> EventBuilder<'_> {
+pub(super) fn device(
+    template: &HeaderTemplate,
+    device: &Device,
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
     let mut leftovers = Leftovers::new();
-    let builder = super::header(
+    let event = template.event(
+        out,
         super::DEVICE_SIGNATURE,
-        Cow::Borrowed(super::DEVICE_NAME),
+        super::DEVICE_NAME,
         Severity::new(1).unwrap_or(Severity::LOW),
     );
-    let builder = map(builder, DEVICE, device.fields(), &mut leftovers);
-    leftovers.into_msg(builder)
+    let event = map(event, DEVICE, device.fields(), &mut leftovers);
+    leftovers.into_msg(event).finish()
 }
 
-pub(super) fn alert(alert: &Alert) -> EventBuilder<'_> {
+pub(super) fn alert(
+    template: &HeaderTemplate,
+    alert: &Alert,
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
     let mut leftovers = Leftovers::new();
     let name = alert
         .name
         .as_deref()
         .filter(|name| !name.trim().is_empty())
         .unwrap_or(super::ALERT_FALLBACK_NAME);
-    let builder = super::header(
+    let event = template.event(
+        out,
         super::ALERT_SIGNATURE,
-        Cow::Borrowed(name),
+        name,
         super::alert_severity(alert),
     );
     // The header carries name and severity; the identity and the rest follow.
     let skip_header =
         |(name, _): &(&str, FieldRef<'_>)| !matches!(*name, "name" | "severity" | "severityNumber");
-    let builder = map(
-        builder,
+    let event = map(
+        event,
         ALERT,
         alert.fields().filter(skip_header),
         &mut leftovers,
     );
-    let builder = match alert.msg.as_ref() {
-        Some(msg) => map(builder, ALERT_MSG, msg.fields(), &mut leftovers),
-        None => builder,
+    let event = match alert.msg.as_ref() {
+        Some(msg) => map(event, ALERT_MSG, msg.fields(), &mut leftovers),
+        None => event,
     };
-    leftovers.into_msg(builder)
+    leftovers.into_msg(event).finish()
 }
 
-pub(super) fn vulnerability(vulnerability: &Vulnerability) -> EventBuilder<'_> {
+pub(super) fn vulnerability(
+    template: &HeaderTemplate,
+    vulnerability: &Vulnerability,
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
     let mut leftovers = Leftovers::new();
     let name = vulnerability
         .vulnerability_name
         .as_deref()
         .filter(|name| !name.trim().is_empty())
         .unwrap_or(super::VULNERABILITY_FALLBACK_NAME);
-    let builder = super::header(
+    let event = template.event(
+        out,
         super::VULNERABILITY_SIGNATURE,
-        Cow::Borrowed(name),
+        name,
         super::vulnerability_severity(vulnerability),
     );
     let skip_header = |(name, _): &(&str, FieldRef<'_>)| !matches!(*name, "vulnerability_name");
-    let builder = map(
-        builder,
+    let event = map(
+        event,
         VULNERABILITY,
         vulnerability.fields().filter(skip_header),
         &mut leftovers,
     );
-    leftovers.into_msg(builder)
+    leftovers.into_msg(event).finish()
 }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use cef_codec::keys::{Ipv4Key, MacKey, TimeKey};
-use cef_codec::{EventBuilder, MacAddress, keys};
+use cef_codec::{EventWriter, MacAddress, keys};
 use iot_security_api::FieldRef;
 use serde_json::Value;
 
@@ -72,9 +72,9 @@ impl<'a> Leftovers<'a> {
     }
 
     /// `name=value; name=value` (the codec escapes `=`), or nothing.
-    pub(super) fn into_msg<'b>(self, builder: EventBuilder<'b>) -> EventBuilder<'b> {
+    pub(super) fn into_msg<'o>(self, event: EventWriter<'o>) -> EventWriter<'o> {
         if self.pairs.is_empty() {
-            return builder;
+            return event;
         }
         let text = self
             .pairs
@@ -82,61 +82,61 @@ impl<'a> Leftovers<'a> {
             .map(|(name, value)| format!("{name}={value}"))
             .collect::<Vec<_>>()
             .join("; ");
-        builder.text(keys::MSG, text)
+        event.text(keys::MSG, &text)
     }
 }
 
 /// An IPv4 address into `key`; an IPv6 one into `c6a1` (labelled `label`); anything else
 /// into the leftovers under `name`.
-pub(super) fn address<'a>(
-    builder: EventBuilder<'a>,
+pub(super) fn address<'a, 'o>(
+    event: EventWriter<'o>,
     key: Ipv4Key,
     label: &'a str,
     name: &'a str,
     text: &'a str,
     leftovers: &mut Leftovers<'a>,
-) -> EventBuilder<'a> {
+) -> EventWriter<'o> {
     match text.trim().parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => builder.ipv4(key, v4),
-        Ok(IpAddr::V6(v6)) => builder.label(keys::C6A1, label).ipv6(keys::C6A1, v6),
+        Ok(IpAddr::V4(v4)) => event.ipv4(key, v4),
+        Ok(IpAddr::V6(v6)) => event.label(keys::C6A1, label).ipv6(keys::C6A1, v6),
         Err(_) => {
             leftovers.push(name, Cow::Borrowed(text));
-            builder
+            event
         }
     }
 }
 
 /// A MAC address into `key`, anything else into the leftovers.
-pub(super) fn mac<'a>(
-    builder: EventBuilder<'a>,
+pub(super) fn mac<'a, 'o>(
+    event: EventWriter<'o>,
     key: MacKey,
     name: &'a str,
     text: &'a str,
     leftovers: &mut Leftovers<'a>,
-) -> EventBuilder<'a> {
+) -> EventWriter<'o> {
     match text.trim().parse::<MacAddress>() {
-        Ok(mac) => builder.mac(key, mac),
+        Ok(mac) => event.mac(key, mac),
         Err(_) => {
             leftovers.push(name, Cow::Borrowed(text));
-            builder
+            event
         }
     }
 }
 
 /// A timestamp (ISO-8601 text, or epoch milliseconds as a number or digits) into `key`,
 /// anything else into the leftovers.
-pub(super) fn time<'a>(
-    builder: EventBuilder<'a>,
+pub(super) fn time<'a, 'o>(
+    event: EventWriter<'o>,
     key: TimeKey,
     name: &'a str,
     field: FieldRef<'a>,
     leftovers: &mut Leftovers<'a>,
-) -> EventBuilder<'a> {
+) -> EventWriter<'o> {
     match timestamp(field) {
-        Some(at) => builder.time(key, at),
+        Some(at) => event.time(key, at),
         None => {
             leftovers.push(name, plain(field));
-            builder
+            event
         }
     }
 }
