@@ -903,3 +903,72 @@ fn demo_needs_nothing() {
     assert!(text.contains("every record arrived exactly once"), "{text}");
     assert!(text.contains("1500 records"), "{text}");
 }
+
+/// Starts `serve-synthetic` (the bench's tenant and receivers) with 10 records of each
+/// type; returns it once its config is written.
+fn serve_synthetic(dir: &Path, stdout: Stdio) -> std::process::Child {
+    let child = command("iot-siem-exporter")
+        .args(["serve-synthetic", "--dir"])
+        .arg(dir)
+        .args([
+            "--devices",
+            "10",
+            "--alerts",
+            "10",
+            "--vulnerabilities",
+            "10",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // endpoints.json is written last, right before `ready`.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !dir.join("endpoints.json").exists() {
+        assert!(Instant::now() < deadline, "serve-synthetic never got ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// The bench's receivers count each exporter apart: this one's (config.toml) and a
+/// peer's (endpoints.json), so the bench prints what the exporter delivered.
+#[test]
+fn serve_synthetic_counts_this_exporter_apart_from_the_peer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve_synthetic(dir.path(), Stdio::piped());
+    let output = run_with_limit(
+        command("iot-siem-exporter")
+            .args(["bulk", "--config"])
+            .arg(dir.path().join("config.toml")),
+        LIMIT,
+    );
+    assert_ok(&output);
+    drop(server.stdin.take());
+    let output = wait_with_limit(server, LIMIT);
+    assert_ok(&output);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout, "ready\nreceived 30 peer 0\n");
+}
+
+/// With its stdout closed, `serve-synthetic` keeps serving (an export against it gets
+/// through) and exits cleanly when stdin closes: no panic on the failed writes.
+#[test]
+fn serve_synthetic_keeps_serving_when_its_stdout_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve_synthetic(dir.path(), Stdio::piped());
+    // Close the read end: each write to its stdout now fails (EPIPE).
+    drop(server.stdout.take());
+    let output = run_with_limit(
+        command("iot-siem-exporter")
+            .args(["bulk", "--config"])
+            .arg(dir.path().join("config.toml")),
+        LIMIT,
+    );
+    assert_ok(&output);
+    drop(server.stdin.take());
+    let output = wait_with_limit(server, LIMIT);
+    assert_ok(&output);
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}

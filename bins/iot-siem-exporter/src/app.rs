@@ -45,8 +45,8 @@ pub struct TenantRuntime {
     pub tenant: Tenant,
     /// Its API client.
     pub client: Client,
-    /// Its state directory, locked.
-    pub store: CheckpointStore,
+    /// Its state directory, locked (shared with the run's commit worker).
+    pub store: Arc<CheckpointStore>,
 }
 
 impl TenantRuntime {
@@ -74,6 +74,7 @@ impl TenantRuntime {
             .with_context(|| format!("tenant {}: invalid IoT Security settings", tenant.name))?;
         let store = CheckpointStore::open(state_dir.join(&tenant.name))
             .with_context(|| format!("tenant {}: cannot open its state", tenant.name))?;
+        let store = Arc::new(store);
         Ok(Self {
             tenant,
             client,
@@ -395,7 +396,7 @@ fn show_progress(
                 let task = task.get_or_insert_with(|| {
                     let name = format!("{tenant}/{kind}");
                     let started = count.started.unwrap_or_else(std::time::Instant::now);
-                    progress.task_since(&name, None, started)
+                    progress.task_resumed(&name, None, started, count.resumed_from)
                 });
                 if let Some(total) = count.total
                     && task.total() != Some(total)
@@ -496,10 +497,11 @@ pub fn status(config: &Config, origin: &Path) -> anyhow::Result<Vec<TenantStatus
     Ok(lines)
 }
 
-/// Writes a line for a supervising process (benchmarks) to stdout, at once.
-#[allow(clippy::print_stdout)] // the binary owns stdout; this is its protocol with the bench
-pub fn announce(text: &str) {
+/// Writes a line for a supervising process (benchmarks) to stdout, at once. Fails (never
+/// panics) when stdout is closed: the supervisor is gone, and the caller decides.
+pub fn announce(text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
-    print!("{text}");
-    let _ = std::io::stdout().flush();
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
 }

@@ -349,14 +349,101 @@ impl DemoReport {
     }
 }
 
-/// Serves a synthetic tenant and a counting TLS receiver for benchmarks and peers:
-/// writes `DIR/config.toml` (the exporter's config for them) and `DIR/endpoints.json`
-/// (URL, credentials, receiver port and CA, for other exporters), says `ready` on stdout,
-/// and serves until stdin closes; then prints `received N` on stdout.
-pub async fn serve_for_bench(spec: TenantSpec, dir: &Path) -> anyhow::Result<u64> {
+/// What the bench receivers counted, per exporter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BenchCounts {
+    /// Messages that reached the receiver in `DIR/config.toml` (this exporter's).
+    pub exporter: u64,
+    /// Messages that reached the receiver in `DIR/endpoints.json` (a peer's).
+    pub peer: u64,
+}
+
+/// Serves a synthetic tenant and two counting TLS receivers for benchmarks and peers:
+/// writes `DIR/config.toml` (the exporter's config, with its own receiver) and
+/// `DIR/endpoints.json` (URL, credentials, the other receiver's port and the CA, for
+/// another exporter), says `ready` on stdout, and serves until stdin closes. Then it waits
+/// until both counts stop moving (messages still in flight) and returns them.
+///
+/// A closed stdout does not stop it: it serves until stdin closes all the same.
+pub async fn serve_for_bench(spec: TenantSpec, dir: &Path) -> anyhow::Result<BenchCounts> {
     std::fs::create_dir_all(dir)?;
     let tenant = synthetic::serve(spec).await?;
     let tls = TlsFiles::create(dir)?;
+    let (exporter_port, exporter) = start_counting_receiver(&tls).await?;
+    let (peer_port, peer) = start_counting_receiver(&tls).await?;
+    let key_id = dir.join("key-id");
+    let access_key = dir.join("access-key");
+    std::fs::write(&key_id, synthetic::KEY_ID)?;
+    std::fs::write(&access_key, synthetic::ACCESS_KEY)?;
+    let config = format!(
+        "[iot]\nurl = {url:?}\ncustomer_id = {customer:?}\nallow_http = true\nkey_id_file = {key_id:?}\naccess_key_file = {access_key:?}\nrequests_per_minute = 0\n\n\
+         [siem]\nhost = \"127.0.0.1\"\nport = {port}\nprotocol = \"tls\"\nca_file = {ca:?}\n\n\
+         [export]\nalert_severities = [\"critical\", \"high\", \"medium\", \"low\", \"info\"]\n\
+         vulnerability_severities = [\"critical\", \"high\", \"medium\", \"low\", \"info\"]\n\
+         skip_unpublished_alerts = false\n\n[state]\ndir = {state:?}\n\n[logging]\nlevel = \"warn\"\n",
+        url = tenant.base_url(),
+        customer = synthetic::CUSTOMER_ID,
+        key_id = key_id.display().to_string(),
+        access_key = access_key.display().to_string(),
+        port = exporter_port,
+        ca = tls.ca.display().to_string(),
+        state = dir.join("state").display().to_string(),
+    );
+    std::fs::write(dir.join("config.toml"), config)?;
+    let endpoints = serde_json::json!({
+        "url": tenant.base_url(),
+        "customer_id": synthetic::CUSTOMER_ID,
+        "key_id": synthetic::KEY_ID,
+        "access_key": synthetic::ACCESS_KEY,
+        "syslog_port": peer_port,
+        "ca_file": tls.ca.display().to_string(),
+    });
+    std::fs::write(dir.join("endpoints.json"), endpoints.to_string())?;
+    if let Err(error) = crate::app::announce("ready\n") {
+        tracing::warn!(%error, "Cannot say ready on stdout; serving until stdin closes.");
+    }
+    // Serve until stdin closes.
+    let mut stdin = tokio::io::stdin();
+    let mut sink = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut stdin, &mut sink).await;
+    // Messages written before the exporters finished may still be decrypted and framed:
+    // wait until neither count moved for a while (bounded).
+    let settled = async {
+        let mut last = (exporter.get(), peer.get());
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let now = (exporter.get(), peer.get());
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    };
+    let (exporter_count, peer_count) = tokio::time::timeout(Duration::from_secs(30), settled)
+        .await
+        .unwrap_or_else(|_| (exporter.get(), peer.get()));
+    exporter.task.abort();
+    peer.task.abort();
+    tenant.shutdown().await;
+    Ok(BenchCounts {
+        exporter: exporter_count,
+        peer: peer_count,
+    })
+}
+
+/// A TLS receiver on loopback counting the messages it frames.
+struct MessageCount {
+    count: Arc<std::sync::atomic::AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl MessageCount {
+    fn get(&self) -> u64 {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+async fn start_counting_receiver(tls: &TlsFiles) -> anyhow::Result<(u16, MessageCount)> {
     let mut receiver = Receiver::start(
         ReceiverConfig {
             protocol: Protocol::Tls,
@@ -373,48 +460,12 @@ pub async fn serve_for_bench(spec: TenantSpec, dir: &Path) -> anyhow::Result<u64
     )
     .await?;
     let port = receiver.local_addr().port();
-    let key_id = dir.join("key-id");
-    let access_key = dir.join("access-key");
-    std::fs::write(&key_id, synthetic::KEY_ID)?;
-    std::fs::write(&access_key, synthetic::ACCESS_KEY)?;
-    let config = format!(
-        "[iot]\nurl = {url:?}\ncustomer_id = {customer:?}\nallow_http = true\nkey_id_file = {key_id:?}\naccess_key_file = {access_key:?}\nrequests_per_minute = 0\n\n\
-         [siem]\nhost = \"127.0.0.1\"\nport = {port}\nprotocol = \"tls\"\nca_file = {ca:?}\n\n\
-         [export]\nalert_severities = [\"critical\", \"high\", \"medium\", \"low\", \"info\"]\n\
-         vulnerability_severities = [\"critical\", \"high\", \"medium\", \"low\", \"info\"]\n\
-         skip_unpublished_alerts = false\n\n[state]\ndir = {state:?}\n\n[logging]\nlevel = \"warn\"\n",
-        url = tenant.base_url(),
-        customer = synthetic::CUSTOMER_ID,
-        key_id = key_id.display().to_string(),
-        access_key = access_key.display().to_string(),
-        ca = tls.ca.display().to_string(),
-        state = dir.join("state").display().to_string(),
-    );
-    std::fs::write(dir.join("config.toml"), config)?;
-    let endpoints = serde_json::json!({
-        "url": tenant.base_url(),
-        "customer_id": synthetic::CUSTOMER_ID,
-        "key_id": synthetic::KEY_ID,
-        "access_key": synthetic::ACCESS_KEY,
-        "syslog_port": port,
-        "ca_file": tls.ca.display().to_string(),
-    });
-    std::fs::write(dir.join("endpoints.json"), endpoints.to_string())?;
     let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counted = Arc::clone(&count);
-    let counter = tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         while receiver.next_message().await.is_some() {
             counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     });
-    crate::app::announce("ready\n");
-    // Serve until stdin closes.
-    let mut stdin = tokio::io::stdin();
-    let mut sink = Vec::new();
-    let _ = tokio::io::AsyncReadExt::read_to_end(&mut stdin, &mut sink).await;
-    // Let the last messages in flight be counted.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    counter.abort();
-    tenant.shutdown().await;
-    Ok(count.load(std::sync::atomic::Ordering::Relaxed))
+    Ok((port, MessageCount { count, task }))
 }

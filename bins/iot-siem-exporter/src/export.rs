@@ -4,9 +4,14 @@
 //! One producer task per record type reads its stream and sends encoded records into a
 //! bounded channel; the delivery loop reads that channel. Each record is numbered as the
 //! loop takes it, and the progress it stands for (how many records of its type were read,
-//! or which records it and the filtered ones before it were) waits in the [`Tracker`]
+//! or which records it and the filtered ones before it were) waits in the tracker
 //! until the loop commits its number. Then the bulk offsets or the incremental cursors
-//! move, and are written to the state directory.
+//! move, and are handed to a [`CommitWorker`], which writes them to the state directory
+//! on a thread of its own: the two fsyncs of a commit (milliseconds each, far more on a
+//! busy disk) never stall the runtime's one thread, where they starved everything else,
+//! the progress ticker included. A crash re-delivers at most the batch in flight and
+//! what the commit being written covers (the batches confirmed since the last durable
+//! commit); the run returns only once every commit is durable.
 //!
 //! # Memory budget
 //!
@@ -18,7 +23,9 @@
 //! - [`ENCODED_AHEAD`] encoded records waiting for the delivery loop (about 0.5 KiB each);
 //! - the delivery loop's two batches (the one in flight and the one filling), at most
 //!   2 x `batch_records` records or 2 x 4 MiB;
-//! - one progress entry per record not yet confirmed (a few words each).
+//! - one progress entry per record not yet confirmed (a few words each);
+//! - the checkpoint bodies queued for the commit worker (one per checkpoint name, a few
+//!   hundred bytes) and its thread's 256 KiB stack.
 //!
 //! The binary runs the export on a current-thread runtime: one malloc arena, no worker
 //! stacks, and no cross-thread frees that leave pages stranded in another arena.
@@ -36,7 +43,7 @@ use iot_security_api::{
     Vulnerability, VulnerabilityQuery,
 };
 use serde::{Deserialize, Serialize};
-use siem_pipeline::checkpoint::CheckpointStore;
+use siem_pipeline::checkpoint::{CheckpointStore, CommitWorker};
 use siem_pipeline::delivery::{DeliveryOptions, DeliveryReport, Outcome, Record, deliver};
 use siem_pipeline::sink::Sink;
 use time::OffsetDateTime;
@@ -157,6 +164,9 @@ pub struct ListCount {
     pub done: bool,
     /// When its first record was read.
     pub started: Option<std::time::Instant>,
+    /// Records confirmed by the bulk run this one resumes (0 otherwise): part of `read`,
+    /// not of this run's rate.
+    pub resumed_from: u64,
 }
 
 /// Per-type [`ListCount`]s of a run, shared between the run and a progress display.
@@ -181,7 +191,7 @@ pub struct TenantRun<'a> {
     /// Its API client.
     pub client: &'a Client,
     /// Its locked state directory.
-    pub store: &'a CheckpointStore,
+    pub store: &'a Arc<CheckpointStore>,
     /// What to export and how.
     pub export: &'a ExportConfig,
     /// The CEF mapper.
@@ -284,16 +294,17 @@ impl Tracker {
         }
     }
 
-    fn save(&self, store: &CheckpointStore, kinds: &[Kind], tenant: &str) -> anyhow::Result<()> {
+    /// Queues the checkpoints of `kinds` on the worker (written off the runtime's thread).
+    fn save(&self, commits: &CommitWorker, kinds: &[Kind], tenant: &str) -> anyhow::Result<()> {
         if kinds.is_empty() {
             return Ok(());
         }
         if kinds.iter().any(|kind| self.bulk.contains_key(kind)) {
-            store.commit(BULK_CHECKPOINT, &self.bulk)?;
+            commits.commit(BULK_CHECKPOINT, &self.bulk)?;
         }
         for kind in kinds {
             if let Some(cursor) = self.cursors.get(kind) {
-                store.commit(&kind.cursor_checkpoint(), cursor)?;
+                commits.commit(&kind.cursor_checkpoint(), cursor)?;
                 if let Some(since) = cursor.since {
                     let lag = (OffsetDateTime::now_utc() - since).max(time::Duration::ZERO);
                     siem_pipeline::metrics::record_lag(
@@ -445,14 +456,20 @@ pub async fn run(
         counters: tenant.counters.clone(),
         ..DeliveryOptions::default()
     };
+    // Durable commits (two fsyncs each) run on the worker's thread: this thread keeps
+    // encoding, sending and ticking meanwhile.
+    let commits = CommitWorker::start(Arc::clone(tenant.store))?;
     let commit = |seq: &u64| -> anyhow::Result<()> {
         let mut tracker = lock(&tracker);
         let moved = tracker.confirm(*seq);
-        tracker.save(tenant.store, &moved, tenant.name)
+        tracker.save(&commits, &moved, tenant.name)
     };
     let result = deliver(source, sink, commit, &options, shutdown).await;
     producing.abort();
+    // Whatever happened, what was confirmed is made durable before the run returns.
+    let flushed = commits.flush().await;
     let report: DeliveryReport = result.map_err(|error| anyhow::anyhow!("{error:#}"))?;
+    flushed?;
 
     let mut summary = RunSummary {
         interrupted: report.outcome == Outcome::Shutdown,
@@ -461,17 +478,20 @@ pub async fn run(
     let finished = std::mem::take(&mut *lock(&finished));
     if report.outcome == Outcome::Completed {
         // Everything read was confirmed: the types whose streams ended are done.
-        let mut tracker = lock(&tracker);
-        let mut moved = Vec::new();
-        for (kind, (finish, skipped)) in finished {
-            summary.skipped.insert(kind, skipped);
-            tracker.apply(kind, finish);
-            if let Some(progress) = tracker.bulk.get_mut(&kind) {
-                progress.done = true;
+        {
+            let mut tracker = lock(&tracker);
+            let mut moved = Vec::new();
+            for (kind, (finish, skipped)) in finished {
+                summary.skipped.insert(kind, skipped);
+                tracker.apply(kind, finish);
+                if let Some(progress) = tracker.bulk.get_mut(&kind) {
+                    progress.done = true;
+                }
+                moved.push(kind);
             }
-            moved.push(kind);
+            tracker.save(&commits, &moved, tenant.name)?;
         }
-        tracker.save(tenant.store, &moved, tenant.name)?;
+        commits.flush().await?;
     }
     for kind in &active {
         summary.sent.insert(*kind, report.sent(kind.name()));
@@ -593,7 +613,10 @@ impl Producer {
         offset: u64,
         wanted: impl Fn(&R) -> bool,
         encode: fn(&Mapper, &R, &mut Vec<u8>) -> Result<(), crate::cef::MappingError>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<()>
+    where
+        Records<R>: futures::Stream<Item = Result<R, iot_security_api::ApiError>>,
+    {
         let kind = self.kind;
         let (skip, throttle, cursor) = match start {
             Start::Bulk { skip, throttle } => (skip, throttle, None),
@@ -611,6 +634,7 @@ impl Producer {
             read += 1;
             self.lists.update(kind, |count| {
                 count.started.get_or_insert_with(std::time::Instant::now);
+                count.resumed_from = skip;
                 count.read = read;
                 count.total = stream.total();
             });

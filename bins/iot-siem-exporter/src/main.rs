@@ -152,16 +152,21 @@ fn fail(error: &anyhow::Error) -> ExitCode {
 fn load(args: &ConfigArgs) -> anyhow::Result<Option<Config>> {
     let config = Config::load(&args.config).map_err(UsageError)?;
     if args.print_config {
-        print_stdout(&siem_pipeline::config::to_masked_toml(&config)?);
+        print_stdout(&siem_pipeline::config::to_masked_toml(&config)?)?;
         return Ok(None);
     }
     siem_pipeline::cli::init_tracing(&config.logging).map_err(|e| UsageError(e.into()))?;
     Ok(Some(config))
 }
 
-#[allow(clippy::print_stdout)]
-fn print_stdout(text: &str) {
-    print!("{text}");
+/// Writes to stdout; a closed stdout is an error (exit 1), never a panic.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("cannot write to stdout")
 }
 
 #[allow(clippy::print_stderr)]
@@ -195,7 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let report = app::test_connection(&config, &args.config, output).await?;
             match output {
-                Output::Siem => print_stdout(&report),
+                Output::Siem => print_stdout(&report)?,
                 Output::Stdout => print_stderr(&report),
             }
             Ok(())
@@ -280,7 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     counts(&status.total_counts)
                 ));
             }
-            print_stdout(&text);
+            print_stdout(&text)?;
             Ok(())
         }
         Command::ServeSynthetic {
@@ -296,7 +301,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 vulnerabilities,
             };
             let received = demo::serve_for_bench(spec, &dir).await?;
-            app::announce(&format!("received {received}\n"));
+            // Nobody to tell when stdout is closed: the counts go to the log instead.
+            if let Err(error) = app::announce(&format!(
+                "received {} peer {}\n",
+                received.exporter, received.peer
+            )) {
+                tracing::warn!(%error, exporter = received.exporter, peer = received.peer, "Cannot write the counts to stdout.");
+            }
             Ok(())
         }
         Command::Demo {
@@ -324,7 +335,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = demo::run(options, output, &shutdown).await?;
             let summary = report.render();
             match output {
-                Output::Siem => print_stdout(&summary),
+                Output::Siem => print_stdout(&summary)?,
                 Output::Stdout => print_stderr(&summary),
             }
             anyhow::ensure!(
