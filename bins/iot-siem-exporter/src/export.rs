@@ -9,9 +9,10 @@
 //! move, and are handed to a [`CommitWorker`], which writes them to the state directory
 //! on a thread of its own: the two fsyncs of a commit (milliseconds each, far more on a
 //! busy disk) never stall the runtime's one thread, where they starved everything else,
-//! the progress ticker included. A crash re-delivers at most the batch in flight and
-//! what the commit being written covers (the batches confirmed since the last durable
-//! commit); the run returns only once every commit is durable.
+//! the progress ticker included. The commit is written while the next batch fills, and
+//! that batch is sent only once the commit is durable ([`DurableBeforeSend`]), so a
+//! crash re-delivers at most the batch in flight, as DESIGN.md requires; the run
+//! returns only once every commit is durable.
 //!
 //! # Memory budget
 //!
@@ -45,7 +46,7 @@ use iot_security_api::{
 use serde::{Deserialize, Serialize};
 use siem_pipeline::checkpoint::{CheckpointStore, CommitWorker};
 use siem_pipeline::delivery::{DeliveryOptions, DeliveryReport, Outcome, Record, deliver};
-use siem_pipeline::sink::Sink;
+use siem_pipeline::sink::{Sink, SinkError, SinkFailure};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -353,6 +354,40 @@ pub fn load_cursor(
     })
 }
 
+/// A sink that sends a batch only once every commit handed to the worker is durable:
+/// the fsyncs of batch N's commit overlap the filling of batch N+1, yet a crash while
+/// N+1 is in flight finds N's checkpoint on disk and re-delivers N+1 alone.
+struct DurableBeforeSend<'a> {
+    inner: &'a mut dyn Sink,
+    commits: &'a CommitWorker,
+}
+
+#[async_trait::async_trait]
+impl Sink for DurableBeforeSend<'_> {
+    async fn send(&mut self, batch: Vec<Bytes>) -> Result<(), SinkError> {
+        if let Err(error) = self.commits.flush().await {
+            let failure = SinkFailure::Io {
+                target: "the state directory".to_owned(),
+                source: std::io::Error::other(error),
+            };
+            return Err(SinkError::new(failure, batch));
+        }
+        self.inner.send(batch).await
+    }
+
+    async fn flush(&mut self) -> Result<(), SinkFailure> {
+        self.inner.flush().await
+    }
+
+    async fn close(&mut self) -> Result<(), SinkFailure> {
+        self.inner.close().await
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
 /// Exports `kinds` of one tenant to `sink`.
 pub async fn run(
     tenant: &TenantRun<'_>,
@@ -464,7 +499,11 @@ pub async fn run(
         let moved = tracker.confirm(*seq);
         tracker.save(&commits, &moved, tenant.name)
     };
-    let result = deliver(source, sink, commit, &options, shutdown).await;
+    let mut sink = DurableBeforeSend {
+        inner: sink,
+        commits: &commits,
+    };
+    let result = deliver(source, &mut sink, commit, &options, shutdown).await;
     producing.abort();
     // Whatever happened, what was confirmed is made durable before the run returns.
     let flushed = commits.flush().await;
