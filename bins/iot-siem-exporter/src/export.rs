@@ -652,10 +652,7 @@ impl Producer {
         offset: u64,
         wanted: impl Fn(&R) -> bool,
         encode: fn(&Mapper, &R, &mut Vec<u8>) -> Result<(), crate::cef::MappingError>,
-    ) -> anyhow::Result<()>
-    where
-        Records<R>: futures::Stream<Item = Result<R, iot_security_api::ApiError>>,
-    {
+    ) -> anyhow::Result<()> {
         let kind = self.kind;
         let (skip, throttle, cursor) = match start {
             Start::Bulk { skip, throttle } => (skip, throttle, None),
