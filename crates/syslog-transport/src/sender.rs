@@ -22,8 +22,9 @@ use crate::tls::{self, TlsClient, TlsFailure};
 
 /// Bytes gathered before one write to a stream.
 const WRITE_CHUNK: usize = 256 * 1024;
-/// How long `test_connection` waits after a TLS handshake for the server to object
-/// (TLS 1.3 servers reject a missing client certificate only after the client finished).
+/// How long a TLS 1.3 connection whose server asked for a client certificate waits after
+/// the handshake for the server to object (it refuses a certificate, or its absence,
+/// only after the client finished).
 const TLS_SETTLE: Duration = Duration::from_millis(200);
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
@@ -533,8 +534,10 @@ impl Sender {
         // Batches are written in large chunks; Nagle would only delay the last one.
         tcp.set_nodelay(true)
             .map_err(|e| self.io_error(&peer, &e))?;
+        let mut certificate_asked = false;
         let mut io: Box<dyn Io> = match &self.tls {
             Some(tls) => {
+                let requests_before = tls.identity.requests();
                 let mut stream = tls
                     .connector
                     .connect(tls.server_name.clone(), tcp)
@@ -546,12 +549,15 @@ impl Sender {
                     .get_mut()
                     .1
                     .set_buffer_limit(Some(WRITE_CHUNK + 64 * 1024));
+                certificate_asked = tls.identity.requests() != requests_before
+                    && stream.get_ref().1.protocol_version()
+                        == Some(rustls::ProtocolVersion::TLSv1_3);
                 Box::new(stream)
             }
             None => Box::new(tcp),
         };
         if !self.config.protocol.is_relp() {
-            if self.tls.is_some() {
+            if certificate_asked {
                 self.settle_tls(&mut io, &peer).await?;
             }
             return Ok(Connection {
@@ -592,9 +598,10 @@ impl Sender {
         }
     }
 
-    /// A TLS 1.3 server refuses a client certificate (or its absence) only after the
-    /// client finished the handshake, so wait briefly for that refusal before calling
-    /// the connection good. (RELP needs no wait: the `open` answer proves acceptance.)
+    /// A TLS 1.3 server that asked for a client certificate refuses it (or its absence)
+    /// only after the client finished the handshake, so wait briefly for that refusal
+    /// before calling the connection good. (RELP needs no wait: the `open` answer proves
+    /// acceptance.)
     async fn settle_tls(&self, io: &mut Box<dyn Io>, peer: &str) -> Result<(), TransportError> {
         let mut byte = [0u8; 1];
         match timeout(TLS_SETTLE, io.read(&mut byte)).await {

@@ -4,11 +4,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use rustls::client::ResolvesClientCert;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::config::TlsConfig;
@@ -94,6 +96,40 @@ pub enum TlsError {
 pub(crate) struct TlsClient {
     pub(crate) connector: tokio_rustls::TlsConnector,
     pub(crate) server_name: ServerName<'static>,
+    pub(crate) identity: Arc<ClientIdentity>,
+}
+
+/// The client certificate to present (if any), counting the servers' requests for one: a
+/// TLS 1.3 server that asked may still refuse the certificate (or its absence) after the
+/// client finished the handshake, and only then is a refusal worth waiting for.
+#[derive(Debug)]
+pub(crate) struct ClientIdentity {
+    certified: Option<Arc<CertifiedKey>>,
+    requests: AtomicU64,
+}
+
+impl ClientIdentity {
+    /// How many certificate requests all connections have received so far. A connection
+    /// was asked when the count moved during its handshake (another connection's request
+    /// in between can only make a sender wait when it need not, never the other way).
+    pub(crate) fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Acquire)
+    }
+}
+
+impl ResolvesClientCert for ClientIdentity {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.requests.fetch_add(1, Ordering::AcqRel);
+        self.certified.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.certified.is_some()
+    }
 }
 
 impl std::fmt::Debug for TlsClient {
@@ -208,22 +244,29 @@ pub(crate) fn client(config: &TlsConfig, host: &str) -> Result<TlsClient, TlsErr
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
     };
-    let config = match (&config.client_cert_file, &config.client_key_file) {
+    let certified = match (&config.client_cert_file, &config.client_key_file) {
         (Some(cert), Some(key)) => {
             let chain = read_certificates("client certificate", cert)?;
             let key = read_key(key)?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| TlsError::BadClientIdentity {
+            let certified = CertifiedKey::from_der(chain, key, &provider()).map_err(|e| {
+                TlsError::BadClientIdentity {
                     detail: e.to_string(),
-                })?
+                }
+            })?;
+            Some(Arc::new(certified))
         }
-        (None, None) => builder.with_no_client_auth(),
+        (None, None) => None,
         _ => return Err(TlsError::IncompleteClientIdentity),
     };
+    let identity = Arc::new(ClientIdentity {
+        certified,
+        requests: AtomicU64::new(0),
+    });
+    let config = builder.with_client_cert_resolver(identity.clone());
     Ok(TlsClient {
         connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
         server_name,
+        identity,
     })
 }
 
